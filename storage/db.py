@@ -1,0 +1,115 @@
+"""The engine and the unit of work: one transaction per inbound event (DESIGN rule 2).
+
+SQLite runs in WAL mode and every transaction starts with `BEGIN IMMEDIATE`, so writers are
+serialised and a read-check-write (is this task already confirmed?) cannot interleave with another.
+On PostgreSQL the same code takes row locks (`lock()` → `SELECT … FOR UPDATE`) on the aggregate it
+changes, and claims queue rows with `SKIP LOCKED`.
+"""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+T = TypeVar("T", bound=SQLModel)
+
+
+def async_url(url: str) -> str:
+    """Accept the plain URLs people write (`sqlite:///x.db`, `postgresql://…`)."""
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def sync_url(url: str) -> str:
+    """The same database for Alembic, which runs synchronously."""
+    url = async_url(url)
+    return url.replace("sqlite+aiosqlite:///", "sqlite:///")
+
+
+def _sqlite_setup(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class UnitOfWork:
+    """One transaction. Commit happens when the `async with` block ends without an error."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self.session = session
+        self.dialect = dialect
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def add(self, row: SQLModel) -> None:
+        self.session.add(row)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def get(self, model: type[T], key: Any) -> T | None:
+        return await self.session.get(model, key)
+
+    async def lock(self, model: type[T], key: Any) -> T | None:
+        """Load a row for update: PostgreSQL row lock; SQLite is already serialised."""
+        if not self.is_postgres:
+            return await self.session.get(model, key)
+        pk = list(model.__table__.primary_key.columns)[0]
+        result = await self.session.exec(select(model).where(pk == key).with_for_update())
+        row = result.first()
+        if row is not None:
+            await self.session.refresh(row)
+        return row
+
+    async def all(self, statement: Any) -> list[Any]:
+        return list((await self.session.exec(statement)).all())
+
+    async def first(self, statement: Any) -> Any:
+        return (await self.session.exec(statement)).first()
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = async_url(url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.url.startswith("postgresql"):
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        self.engine = create_async_engine(self.url, **kwargs)
+        self.dialect = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            _sqlite_setup(self.engine)
+
+    @asynccontextmanager
+    async def uow(self) -> AsyncIterator[UnitOfWork]:
+        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+            async with session.begin():
+                yield UnitOfWork(session, self.dialect)
+
+    async def create_all(self) -> None:
+        """Tests and the demo: the schema straight from the models (prod uses Alembic)."""
+        import storage.tables  # noqa: F401  (register every table)
+
+        async with self.engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

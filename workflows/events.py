@@ -1,0 +1,81 @@
+"""What adapters hand the core, and what the core answers inline.
+
+An adapter verifies and translates a platform payload into one of these events; the core
+answers with a `Reply` — the only thing sent back inline (toast / ephemeral text, the clicked
+card's new state, form validation errors, a form to open). Everything else goes through the
+outbox (DESIGN rule 1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from workflows.cards import Card
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A platform plus that platform's workspace/tenant id; `id` is the workspace row key."""
+
+    platform: str  # local / slack / feishu / dingtalk
+    workspace: str  # Slack team id, Feishu tenant_key, DingTalk corpId, local workspace name
+
+    @property
+    def id(self) -> str:
+        return f"{self.platform}:{self.workspace}"
+
+
+@dataclass(frozen=True)
+class Event:
+    tenant: Tenant
+    actor: str  # the platform's user id of whoever typed or clicked
+    conversation: str  # chat/channel id where it happened (a DM: the user's own id)
+    event_id: str  # the platform's event id, for de-duplication (DESIGN rule 3)
+    at: datetime | None = None  # when the platform says it happened; None → the clock's now
+
+
+@dataclass(frozen=True)
+class CommandInvoked(Event):
+    """Someone typed `/collab …` (or `/协作 …`, or @bot …): `text` is what follows the command."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ActionInvoked(Event):
+    """Someone clicked a button: `action_id` is the core's semantic id (`task.confirm`)."""
+
+    message: str = ""  # the platform message id of the card that was clicked
+    action_id: str = ""
+    value: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FormSubmitted(Event):
+    """Someone submitted a form: `form_id` names it (`request.new`), `fields` maps input names to
+    text (dates as ISO strings, multi-selects as lists of strings)."""
+
+    message: str = ""
+    form_id: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    value: dict[str, Any] = field(default_factory=dict)  # the form's hidden context (ids)
+
+
+@dataclass
+class Reply:
+    """The inline answer to the person who acted, in their language.
+
+    - `text`: private text (ephemeral message / toast / the local API's `reply`);
+    - `ok`: False for refusals and errors (Feishu picks the toast type from it);
+    - `card`: the clicked card's new state, to replace it at once;
+    - `form`: a form to open (Slack modal, Feishu form card) — e.g. `/collab new` with no fields;
+    - `errors`: per-input validation errors of a submitted form (Slack `response_action: errors`).
+    """
+
+    text: str = ""
+    ok: bool = True
+    card: Card | None = None
+    form: Card | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    duplicate: bool = False  # this event id was already handled: nothing changed
