@@ -88,11 +88,14 @@ class UnitOfWork:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, schema: str | None = None) -> None:
+        """`schema` (PostgreSQL only) isolates tests that share one database."""
         self.url = async_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if self.url.startswith("postgresql"):
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            if schema:
+                kwargs["connect_args"] = {"options": f"-c search_path={schema}"}
         self.engine = create_async_engine(self.url, **kwargs)
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":

@@ -1,0 +1,43 @@
+"""Shared fixtures: every storage test runs on SQLite, and on PostgreSQL too when
+`TEST_DATABASE_URL` is set (each test in a schema of its own, dropped afterwards)."""
+from __future__ import annotations
+
+import os
+import uuid
+from typing import AsyncIterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from storage.db import Database, sync_url
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path) -> tuple[str, str | None]:
+    """(url, schema) of an empty database for this test."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'collab.db'}", None
+    schema = "t_" + uuid.uuid4().hex[:12]
+    engine = create_engine(sync_url(PG_URL))
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    request.addfinalizer(lambda: _drop_schema(engine, schema))
+    return PG_URL, schema
+
+
+def _drop_schema(engine, schema: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+async def db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
+    url, schema = database_url
+    database = Database(url, schema=schema)
+    await database.create_all()
+    yield database
+    await database.dispose()

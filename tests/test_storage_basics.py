@@ -1,0 +1,32 @@
+"""The unit of work commits together or not at all (DESIGN rule 2)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlmodel import select
+
+from storage.tables import AuditEvent, Workspace
+
+NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)
+
+
+async def test_a_failed_event_leaves_nothing_behind(db):
+    with pytest.raises(RuntimeError):
+        async with db.uow() as uow:
+            uow.add(Workspace(id="local:x", platform="local", external_id="x"))
+            uow.add(AuditEvent(workspace_id="local:x", action="request.file", at=NOW))
+            await uow.flush()
+            raise RuntimeError("crash mid-event")
+    async with db.uow() as uow:
+        assert await uow.all(select(AuditEvent)) == []
+        assert await uow.get(Workspace, "local:x") is None
+
+
+async def test_times_come_back_aware_utc(db):
+    async with db.uow() as uow:
+        uow.add(Workspace(id="local:x", platform="local", external_id="x"))
+        uow.add(AuditEvent(workspace_id="local:x", action="a", at=NOW))
+    async with db.uow() as uow:
+        row = await uow.first(select(AuditEvent))
+        assert row.at == NOW and row.at.tzinfo is not None
