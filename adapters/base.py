@@ -6,7 +6,7 @@ Outbound: the delivery worker calls `deliver()` with one outbox row's content.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from starlette.routing import BaseRoute

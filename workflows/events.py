@@ -79,3 +79,4 @@ class Reply:
     form: Card | None = None
     errors: dict[str, str] = field(default_factory=dict)
     duplicate: bool = False  # this event id was already handled: nothing changed
+    refused: bool = False  # an unauthorised click (R25): counted by /metrics
