@@ -79,9 +79,13 @@ class Timer(SQLModel, table=True):
     subject: str = Field(index=True)  # e.g. issue:7 — timers are cancelled by subject
     due_at: datetime = _ts(False)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
-    state: str = "pending"  # pending / fired / cancelled
+    state: str = "pending"  # pending / fired / cancelled / failed
     fired_at: datetime | None = _ts()
     created_at: datetime = _ts(False)
+    # the sweep's bookkeeping when a handler raises: retried with back-off, then `failed`
+    attempts: int = 0
+    last_error: str = ""
+    retry_at: datetime | None = _ts()
 
 
 class ProcessedEvent(SQLModel, table=True):
