@@ -25,6 +25,7 @@ class Ctx:
     conversation: str = ""
     clicked_key: str = ""  # the card that was clicked: its new state goes back inline
     reply_card: Card | None = None
+    exports: list[Any] = field(default_factory=list)  # archive documents to write after commit
     _depts: dict[int, Department] = field(default_factory=dict)
     _people: dict[int, Person] = field(default_factory=dict)
     _identity: dict[int, str] = field(default_factory=dict)

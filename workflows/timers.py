@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable, Iterable
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from storage.db import UnitOfWork
 from storage.tables import Timer
@@ -34,19 +34,26 @@ def schedule(uow: UnitOfWork, *, workspace_id: str, kind: str, subject: str, due
 
 async def cancel(uow: UnitOfWork, *, subject: str | None = None, kinds: Iterable[str] | None = None,
                  request_id: int | None = None) -> int:
-    """Cancel pending timers of a subject (optionally only some kinds), or of a whole request."""
-    stmt = update(Timer).where(col(Timer.state) == "pending")
-    if subject is not None:
-        stmt = stmt.where(col(Timer.subject) == subject)
-    if request_id is not None:
-        stmt = stmt.where(col(Timer.request_id) == request_id)
+    """Cancel pending timers of a subject (optionally only some kinds), or of a whole request.
+
+    Rows a sweep is firing right now are skipped (`SKIP LOCKED`) instead of waited for: the
+    handler re-checks the state under its own lock, so waiting could only deadlock."""
     if subject is None and request_id is None:
         raise ValueError("cancel needs a subject or a request")
+    query = select(Timer.id).where(col(Timer.state) == "pending")
+    if subject is not None:
+        query = query.where(col(Timer.subject) == subject)
+    if request_id is not None:
+        query = query.where(col(Timer.request_id) == request_id)
     if kinds is not None:
-        stmt = stmt.where(col(Timer.kind).in_(list(kinds)))
+        query = query.where(col(Timer.kind).in_(list(kinds)))
     await uow.flush()
-    result = await uow.session.exec(stmt.values(state="cancelled"))  # type: ignore[call-overload]
-    return result.rowcount or 0
+    ids = await uow.all(query.with_for_update(skip_locked=True))
+    if not ids:
+        return 0
+    await uow.session.exec(update(Timer).where(col(Timer.id).in_(ids))  # type: ignore[call-overload]
+                           .values(state="cancelled"))
+    return len(ids)
 
 
 def set_timer(ctx: Any, *, kind: str, subject: str, due_at: datetime, request_id: int | None,
