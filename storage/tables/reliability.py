@@ -35,7 +35,9 @@ class OutboxMessage(SQLModel, table=True):
     """A message the bot owes a conversation or a person; the delivery worker sends it."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),
+                      # the delivery worker's "is an earlier row of this chat still open?"
+                      Index("ix_outbox_conversation", "conversation", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(index=True)
