@@ -7,7 +7,7 @@ from pathlib import Path
 from workflows.i18n import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
-KEY = re.compile(r"""(?:\bt|ctx\.t)\(\s*"([a-z_]+\.[a-z_.]+)"|(?:UserError|Refused)\(\s*"([a-z_]+\.[a-z_]+)\"""")
+KEY = re.compile(r"""(?:\bt|ctx\.t)\(\s*"([a-z_]+\.[a-z_.]*[a-z])"|(?:UserError|Refused)\(\s*"([a-z_]+\.[a-z_]*[a-z])\"""")
 
 
 def test_both_locales_have_the_same_keys():
@@ -16,7 +16,9 @@ def test_both_locales_have_the_same_keys():
 
 def test_every_literal_key_in_the_code_is_in_the_catalogs():
     keys = set()
-    for path in list((ROOT / "workflows").rglob("*.py")):
+    for path in (ROOT / "workflows").rglob("*.py"):
+        if path.parent.name == "i18n":
+            continue
         for m in KEY.finditer(path.read_text(encoding="utf-8")):
             keys.add(m.group(1) or m.group(2))
     missing = sorted(k for k in keys if k not in catalog("zh-CN"))
