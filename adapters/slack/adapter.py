@@ -75,15 +75,18 @@ class SlackAdapter:
         # the outbox worker paces and retries itself: this client never retries on its own
         self.outbound_client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url,
                                               timeout=timeout, retry_handlers=[])
-        self.app = AsyncApp(client=self.client, signing_secret=settings.signing_secret,
-                            process_before_response=True, name="collab-bot",
-                            url_verification_enabled=True)
+        secret = settings.signing_secret
+        # Socket Mode needs no signature (the WebSocket is authenticated) and then serves no
+        # HTTP route; the SDK rightly refuses an empty signing secret.
+        self.app = AsyncApp(client=self.client, signing_secret=secret or None,
+                            request_verification_enabled=bool(secret),
+                            process_before_response=True, name="collab-bot")
         self.app.command(ANY)(self._on_command)
         self.app.event("app_mention")(self._on_mention)
         self.app.block_action(ANY)(self._on_action)
         self.app.view_submission(ANY)(self._on_view)
         self.http = AsyncSlackRequestHandler(self.app)
-        self.verifier = SignatureVerifier(settings.signing_secret)
+        self.verifier = SignatureVerifier(secret) if secret else None
         self.sender = Sender(self.outbound_client, self.t)
         self.people = People(self.client)
         self.socket: AsyncSocketModeHandler | None = None
@@ -134,7 +137,12 @@ class SlackAdapter:
         body = await request.body()
         if len(body) > MAX_BODY:
             return PlainTextResponse("payload too large", status_code=400)
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:  # Slack sends UTF-8 only; the SDK's verifier would crash
+            return PlainTextResponse("malformed payload", status_code=400)
         # bolt parses the body before it verifies: check first, so garbage gets 401, not 500
+        assert self.verifier is not None  # routes() serves nothing without a signing secret
         try:
             valid = self.verifier.is_valid(body, request.headers.get("x-slack-request-timestamp"),
                                            request.headers.get("x-slack-signature"))
@@ -144,10 +152,15 @@ class SlackAdapter:
             return PlainTextResponse("invalid signature", status_code=401)
         self._ensure_session()
         try:
-            return await self.http.handle(request)
+            response = await self.http.handle(request)
         except (ValueError, TypeError, AttributeError, KeyError) as exc:  # unparsable body
             log.warning("slack: malformed request: %s", exc)
             return PlainTextResponse("malformed payload", status_code=400)
+        if response.status_code >= 500:
+            # Our listeners never raise, so a bolt 500 is bolt choking on the payload's shape
+            # (e.g. `actions: []`); bolt has logged the traceback.
+            return PlainTextResponse("malformed payload", status_code=400)
+        return response
 
     # ---- listeners (HTTP and Socket Mode alike) ----------------------------------------
 

@@ -91,7 +91,7 @@ def render_card(card: Card, t: Translate) -> dict[str, Any]:
     tail.extend(action_blocks(card.buttons, t))
     if card.footer:
         tail.append(context(mrkdwn(card.footer)))
-    fallback = "\n".join(p for p in (escape(card.title), mentions, escape(card.text)) if p)
+    fallback = "\n".join(p for p in (escape(card.title), mentions, mrkdwn(card.text)) if p)
     return {"text": clip(fallback, MAX_TEXT),
             "blocks": fit(head, body, tail, context(t("slack.truncated")), MAX_BLOCKS)}
 
