@@ -98,6 +98,7 @@ class FakeSlack:
             body = json.loads(raw or "{}")
         else:
             body = dict(parse_qsl(raw, keep_blank_values=True))
+        body = {**dict(request.query), **body}  # some SDK methods send query parameters
         await self._record(Recorded(method, body, dict(request.headers), request.path))
         queued = self.scripts.get(method)
         if queued:
