@@ -173,31 +173,48 @@ def size(card_json: dict[str, Any]) -> int:
     return len(json.dumps(card_json, ensure_ascii=False).encode("utf-8"))
 
 
-def _cut(text: str, over: int, note: str) -> str:
-    keep = max(0, len(text.encode("utf-8")) - over - len(note.encode("utf-8")) - 8)
+def _cut(text: str, target: int, note: str) -> str:
+    """`text` shortened to about `target` UTF-8 bytes, ending with "…" and the note."""
+    if note in text:
+        text = text[:text.index(note)].rstrip("…")
+    keep = max(0, target - len(note.encode("utf-8")) - 3)
     return text.encode("utf-8")[:keep].decode("utf-8", errors="ignore").rstrip() + "…" + note
 
 
+def _level(lengths: list[int], over: int, floor: int) -> int:
+    """Water-filling: the largest level L ≥ floor with Σ max(0, len − L) ≥ over (or floor)."""
+    low, high = floor, max(lengths, default=floor)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if sum(max(0, n - mid) for n in lengths) >= over:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
 def fit(card: Card, budget: int = CARD_BUDGET_BYTES, *, locale: str = "zh-CN") -> Card:
-    """Shrink the longest texts (card text, field values, footer) until the JSON fits `budget`;
-    as a last resort keep only the title and a truncation note. Never returns an oversize card."""
+    """Shorten the longest texts (card text, field values, footer) evenly until the JSON fits
+    `budget`; as a last resort keep only the title and a truncation note. Never oversize."""
     note = translator(locale)("feishu.card.truncated")
-    for _ in range(2 * (len(card.fields) + 3)):
+    floor = len(note.encode("utf-8")) + 64
+    for _ in range(8):
         over = size(_build(card)) - budget
         if over <= 0:
             return card
-        texts = [("text", -1, card.text), ("footer", -1, card.footer)] + [
-            ("field", i, f.value) for i, f in enumerate(card.fields)]
-        where, index, longest = max(texts, key=lambda item: len(item[2].encode("utf-8")))
-        if len(longest.encode("utf-8")) <= len(note.encode("utf-8")) + 64:
+        rendered = lambda text: len(escape(text).encode("utf-8"))  # what the JSON carries
+        lengths = [rendered(t) for t in [card.text, card.footer] + [f.value for f in card.fields]]
+        level = _level(lengths, over + 64, floor)
+        if all(n <= level for n in lengths):
             break  # the excess is not in the texts (a huge form, many fields): fall back below
-        cut = _cut(longest, over, note)
-        if where == "field":
-            fields = list(card.fields)
-            fields[index] = replace(fields[index], value=cut)
-            card = replace(card, fields=fields)
-        else:
-            card = replace(card, **{where: cut})
+
+        def shorten(text: str) -> str:
+            if rendered(text) <= level:
+                return text
+            return _cut(text, level * len(text.encode("utf-8")) // rendered(text), note)
+
+        card = replace(card, text=shorten(card.text), footer=shorten(card.footer),
+                       fields=[replace(f, value=shorten(f.value)) for f in card.fields])
     if size(_build(card)) <= budget:
         return card
     return Card(title=card.title[:100], tone=card.tone, text=note)
