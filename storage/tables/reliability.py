@@ -35,7 +35,9 @@ class OutboxMessage(SQLModel, table=True):
     """A message the bot owes a conversation or a person; the delivery worker sends it."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),
+                      # the delivery worker's "is an earlier row of this chat still open?"
+                      Index("ix_outbox_conversation", "conversation", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(index=True)
@@ -75,6 +77,7 @@ class Timer(SQLModel, table=True):
     workspace_id: str = Field(index=True)
     kind: str  # e.g. issue.escalate_head, task.due, confirm.remind
     subject: str = Field(index=True)  # e.g. issue:7 — timers are cancelled by subject
+    request_id: int | None = Field(default=None, index=True)  # … or all of one request's at once
     due_at: datetime = _ts(False)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     state: str = "pending"  # pending / fired / cancelled

@@ -1,0 +1,128 @@
+"""The outbox rows' SQL for the delivery worker: claim in order per conversation, finish.
+
+Claiming takes only the *head* of each conversation — a due row with no earlier row of the same
+conversation still pending or being sent — so row N+1 never overtakes row N (DESIGN rule 5).
+A claimed row becomes `sending` with a lease (`next_attempt_at` = now + lease): if the worker
+dies mid-send, the row is due again when the lease runs out (at-least-once; Feishu's `uuid`
+idempotency key absorbs the repeat where the platform has one). On PostgreSQL the claim is
+`FOR UPDATE SKIP LOCKED`, so replicas share the queue; SQLite's `BEGIN IMMEDIATE` serialises.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Collection
+
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import select
+
+from storage.db import Database
+from storage.tables import MessageRef, OutboxMessage, Workspace
+
+OPEN_STATES = ("pending", "sending")
+
+
+@dataclass
+class Claimed:
+    """One claimed row plus what the adapter needs that is not on the row."""
+
+    row: OutboxMessage
+    workspace_external_id: str
+    ref_message_id: str = ""  # kind=update: the platform message the card lives in
+
+
+def _claim_statement(*, now: datetime, limit: int, real_due: Collection[int],
+                     exclude: Collection[int], postgres: bool):
+    o = OutboxMessage
+    earlier = aliased(OutboxMessage)
+    blocked = (select(earlier.id)
+               .where(earlier.workspace_id == o.workspace_id, earlier.platform == o.platform,
+                      earlier.conversation == o.conversation,
+                      earlier.state.in_(OPEN_STATES), earlier.id < o.id)
+               .exists())
+    due = o.next_attempt_at <= now
+    if real_due:
+        due = or_(due, and_(o.state == "pending", o.id.in_(sorted(real_due))))
+    stmt = select(o).where(o.state.in_(OPEN_STATES), due, ~blocked)
+    if exclude:
+        stmt = stmt.where(o.id.not_in(sorted(exclude)))
+    stmt = stmt.order_by(o.id).limit(limit)
+    if postgres:
+        stmt = stmt.with_for_update(skip_locked=True, of=o)
+    return stmt
+
+
+async def claim(db: Database, *, now: datetime, limit: int, lease_seconds: float,
+                real_due: Collection[int] = (), exclude: Collection[int] = (),
+                workspaces: dict[str, str] | None = None) -> list[Claimed]:
+    """Claim up to `limit` conversation heads that are due (by the clock, or by the worker's
+    real-time back-off in `real_due`); `workspaces` caches id → external id across calls."""
+    cache = workspaces if workspaces is not None else {}
+    async with db.uow() as uow:
+        rows = await uow.all(_claim_statement(now=now, limit=limit, real_due=real_due,
+                                              exclude=exclude, postgres=uow.is_postgres))
+        claimed: list[Claimed] = []
+        for row in rows:
+            row.state = "sending"
+            row.next_attempt_at = now + timedelta(seconds=lease_seconds)
+            if row.workspace_id not in cache:
+                ws = await uow.get(Workspace, row.workspace_id)
+                cache[row.workspace_id] = ws.external_id if ws else ""
+            ref = ""
+            if row.kind == "update" and row.card_key:
+                found = await _ref(uow, row.workspace_id, row.conversation, row.card_key)
+                ref = found.platform_message_id if found else ""
+            claimed.append(Claimed(row, cache[row.workspace_id], ref))
+    return claimed
+
+
+async def _ref(uow, workspace_id: str, conversation: str, card_key: str) -> MessageRef | None:
+    return await uow.first(select(MessageRef).where(
+        MessageRef.workspace_id == workspace_id, MessageRef.conversation == conversation,
+        MessageRef.card_key == card_key))
+
+
+async def mark_sent(db: Database, *, row_id: int, at: datetime, platform_message_id: str) -> None:
+    """Sent: keep the platform's message id, and where the card lives for later updates."""
+    async with db.uow() as uow:
+        row = await uow.get(OutboxMessage, row_id)
+        if row is None:
+            return
+        row.state, row.sent_at, row.attempts = "sent", at, row.attempts + 1
+        row.platform_message_id, row.last_error = platform_message_id, ""
+        if row.card_key and platform_message_id:
+            ref = await _ref(uow, row.workspace_id, row.conversation, row.card_key)
+            if ref is None:
+                uow.add(MessageRef(workspace_id=row.workspace_id, conversation=row.conversation,
+                                   card_key=row.card_key, platform_message_id=platform_message_id))
+            else:
+                ref.platform_message_id = platform_message_id
+
+
+async def mark_retry(db: Database, *, row_id: int, next_attempt_at: datetime, error: str) -> int:
+    """Back to `pending`, due again at `next_attempt_at`; returns the attempts so far."""
+    async with db.uow() as uow:
+        row = await uow.get(OutboxMessage, row_id)
+        if row is None:
+            return 0
+        row.state, row.next_attempt_at = "pending", next_attempt_at
+        row.attempts, row.last_error = row.attempts + 1, error[:2000]
+        return row.attempts
+
+
+async def mark_failed(db: Database, *, row_id: int, error: str) -> None:
+    """Given up: the row stays, `failed`, with its error (logged and counted by the caller)."""
+    async with db.uow() as uow:
+        row = await uow.get(OutboxMessage, row_id)
+        if row is None:
+            return
+        row.state, row.attempts, row.last_error = "failed", row.attempts + 1, error[:2000]
+
+
+async def release(db: Database, *, row_id: int, now: datetime) -> None:
+    """Put a claimed row back untouched (the worker stops mid-send): due at once again."""
+    async with db.uow() as uow:
+        row = await uow.get(OutboxMessage, row_id)
+        if row is not None and row.state == "sending":
+            row.state, row.next_attempt_at = "pending", now
