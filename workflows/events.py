@@ -68,7 +68,8 @@ class Reply:
 
     - `text`: private text (ephemeral message / toast / the local API's `reply`);
     - `ok`: False for refusals and errors (Feishu picks the toast type from it);
-    - `card`: the clicked card's new state, to replace it at once;
+    - `card`: after a click, the clicked card's new state, to replace it at once; after a
+      command, a card shown privately to the person (board, show);
     - `form`: a form to open (Slack modal, Feishu form card) — e.g. `/collab new` with no fields;
     - `errors`: per-input validation errors of a submitted form (Slack `response_action: errors`).
     """

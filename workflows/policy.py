@@ -30,6 +30,8 @@ class Policy(BaseModel):
     urgent_vp_hours: float = 2  # R14 → VP, counted from the head escalation
     solution_minutes: int = 15  # R14
     initiator_response_hours: int = 24  # R16
+    initiator_escalate_hours: int = 4  # R16 "then tells the initiating head": hours after the reminder
+    dispute_vp_hours: int = 24  # R15: unsettled by both heads → the VP (SPEC names no number)
     revision_working_days: int = 3  # R18
     rework_working_days: int = 3  # R20 default rework deadline when none is given
     issue_deadline_hours: int = 24  # R12 default 解决时限 when none is given

@@ -2,9 +2,12 @@
 from storage.tables.org import Department, Person, PersonIdentity, Workspace
 from storage.tables.collaboration import (
     Acceptance,
+    ArchiveDocument,
     CollaborationRequest,
     Confirmation,
     Delivery,
+    Dispute,
+    Feedback,
     Issue,
     PlanChange,
     ProgressPost,
@@ -21,7 +24,7 @@ from storage.tables.reliability import (
 )
 
 __all__ = [
-    "Acceptance", "AuditEvent", "CollaborationRequest", "Confirmation", "Delivery", "Department",
+    "Acceptance", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Delivery", "Department",
     "Issue", "JobRun", "MessageRef", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
     "ProcessedEvent", "ProgressPost", "Task", "Timer", "WeeklyReport", "Workspace",
 ]

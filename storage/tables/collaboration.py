@@ -180,3 +180,54 @@ class Acceptance(SQLModel, table=True):
     rework_due: date | None = None
     decided_by: int = Field(foreign_key="person.id")
     decided_at: datetime = _ts(False)
+
+
+class Feedback(SQLModel, table=True):
+    """R16/R18: a collaborating department's feedback or question; the initiator owes an answer
+    within 24 h, and feedback on a plan document owes a revision within 3 working days."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="collab_request.id", index=True)
+    seq: int = 1
+    author_id: int = Field(foreign_key="person.id")
+    department_id: int | None = None
+    text: str
+    about_plan: bool = False
+    created_at: datetime = _ts(False)
+    answer: str = ""
+    answered_by: int | None = None
+    answered_at: datetime | None = _ts()
+    revised_at: datetime | None = _ts()
+
+
+class Dispute(SQLModel, table=True):
+    """R15: liaisons could not agree → both department heads, then the VP decides."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="collab_request.id", index=True)
+    seq: int = 1
+    raised_by: int = Field(foreign_key="person.id")
+    departments: list[int] = _json(list)
+    text: str
+    state: str = "open"  # open / settled
+    escalation_level: int = 1  # 1 heads, 2 VP
+    settled_by: int | None = None
+    settled_at: datetime | None = _ts()
+    decision: str = ""
+    raised_at: datetime = _ts(False)
+
+
+class ArchiveDocument(SQLModel, table=True):
+    """R22: the archive of one request — one readable document plus every table as data,
+    kept at least `retain_until` (2 years by default)."""
+
+    __tablename__ = "archive_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="collab_request.id", index=True, unique=True)
+    name: str
+    markdown: str
+    data: dict[str, Any] = _json()
+    created_at: datetime = _ts(False)
+    updated_at: datetime = _ts(False)
+    retain_until: date

@@ -77,6 +77,7 @@ class Timer(SQLModel, table=True):
     workspace_id: str = Field(index=True)
     kind: str  # e.g. issue.escalate_head, task.due, confirm.remind
     subject: str = Field(index=True)  # e.g. issue:7 — timers are cancelled by subject
+    request_id: int | None = Field(default=None, index=True)  # … or all of one request's at once
     due_at: datetime = _ts(False)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     state: str = "pending"  # pending / fired / cancelled / failed

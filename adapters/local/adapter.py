@@ -1,0 +1,176 @@
+"""The embedded local platform: JSON over HTTP, the demo's UI and the end-to-end harness.
+A real adapter like the others — events go in through the core, messages come out through the
+outbox and the delivery worker."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from adapters.base import DeliveryError, DeliveryResult, Outbound
+from adapters.local.store import LocalStore
+from workflows.cards import Card
+from workflows.clock import Clock, VirtualClock
+from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Reply, Tenant
+
+COMMAND_WORDS = ("/collab", "/协作")
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def _require(body: Any, *names: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    missing = [n for n in names if not isinstance(body.get(n), str) or not body.get(n)]
+    if missing:
+        raise BadRequest(f"missing or empty: {', '.join(missing)}")
+    return body
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    return {"reply": reply.text, "ok": reply.ok, "refused": reply.refused, "duplicate": reply.duplicate,
+            "card": reply.card.to_dict() if reply.card else None,
+            "form": reply.form.to_dict() if reply.form else None, "errors": reply.errors}
+
+
+class LocalAdapter:
+    platform = "local"
+    rate_per_second = 1000.0
+    rate_per_chat = 1000.0
+
+    def __init__(self, *, core: Any, clock: Clock, workspace: str = "demo",
+                 on_clock_change: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.core, self.clock, self.workspace = core, clock, workspace
+        self.tenant = Tenant("local", workspace)
+        self.store = LocalStore()
+        self.on_clock_change = on_clock_change
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/local/messages", self.post_message, methods=["POST"]),
+                Route("/local/actions", self.post_action, methods=["POST"]),
+                Route("/local/chats/{chat}/messages", self.chat_messages, methods=["GET"]),
+                Route("/local/users/{user}/messages", self.user_messages, methods=["GET"]),
+                Route("/local/org", self.org, methods=["GET"]),
+                Route("/local/clock", self.set_clock, methods=["POST", "GET"])]
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def _body(self, request: Request) -> Any:
+        try:
+            return json.loads(await request.body() or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest(f"malformed JSON: {exc}") from None
+
+    async def _guard(self, request: Request, work: Callable[[Any], Awaitable[JSONResponse]]) -> JSONResponse:
+        try:
+            return await work(await self._body(request))
+        except BadRequest as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    async def post_message(self, request: Request) -> JSONResponse:
+        """Someone types in a chat (a DM when `chat` is their own id)."""
+        async def work(body: Any) -> JSONResponse:
+            b = _require(body, "chat", "user", "text")
+            text = b["text"].strip()
+            for word in COMMAND_WORDS:
+                if text.startswith(word):
+                    text = text[len(word):].strip()
+                    break
+            else:
+                return JSONResponse(reply_json(Reply()))  # chatter, not a command
+            reply = await self.core.handle(CommandInvoked(
+                tenant=self.tenant, actor=b["user"], conversation=b["chat"], text=text,
+                event_id=str(b.get("event_id") or uuid.uuid4())))
+            return JSONResponse(reply_json(reply))
+        return await self._guard(request, work)
+
+    async def post_action(self, request: Request) -> JSONResponse:
+        """Someone clicks a button, or submits a form (`form_id` + `value` holding the fields)."""
+        async def work(body: Any) -> JSONResponse:
+            b = _require(body, "chat", "user")
+            value = b.get("value") or {}
+            if not isinstance(value, dict):
+                raise BadRequest("value must be an object")
+            event_id = str(b.get("event_id") or uuid.uuid4())
+            message = str(b.get("message_id") or "")
+            if b.get("form_id"):
+                context = value.get("context") if isinstance(value.get("context"), dict) else {}
+                fields = {k: v for k, v in value.items() if k != "context"}
+                event: Any = FormSubmitted(tenant=self.tenant, actor=b["user"], conversation=b["chat"],
+                                           event_id=event_id, message=message, form_id=str(b["form_id"]),
+                                           fields=fields, value=context)
+            else:
+                _require(b, "action_id")
+                event = ActionInvoked(tenant=self.tenant, actor=b["user"], conversation=b["chat"],
+                                      event_id=event_id, message=message, action_id=b["action_id"], value=value)
+            reply = await self.core.handle(event)
+            if reply.card is not None and message and not reply.refused:
+                self.store.replace(message, reply.card, self.clock.now())
+            return JSONResponse(reply_json(reply))
+        return await self._guard(request, work)
+
+    async def chat_messages(self, request: Request) -> JSONResponse:
+        messages = self.store.chats.get(request.path_params["chat"], [])
+        return JSONResponse({"messages": [m.as_json() for m in messages]})
+
+    async def user_messages(self, request: Request) -> JSONResponse:
+        messages = self.store.users.get(request.path_params["user"], [])
+        return JSONResponse({"messages": [m.as_json() for m in messages]})
+
+    async def org(self, request: Request) -> JSONResponse:
+        return JSONResponse(await self.core.org_snapshot(tenant=self.tenant))
+
+    async def set_clock(self, request: Request) -> JSONResponse:
+        """Move the virtual clock (demo and tests only; 404 on a real clock)."""
+        if not isinstance(self.clock, VirtualClock):
+            return JSONResponse({"error": "the clock is not virtual"}, status_code=404)
+        if request.method == "GET":
+            return JSONResponse({"now": self.clock.now().isoformat()})
+
+        async def work(body: Any) -> JSONResponse:
+            if not isinstance(body, dict) or not ({"advance_minutes", "set"} & body.keys()):
+                raise BadRequest('give {"advance_minutes": N} or {"set": "<ISO datetime>"}')
+            try:
+                if "set" in body:
+                    when = datetime.fromisoformat(str(body["set"]))
+                    if when.tzinfo is None:
+                        raise BadRequest("set needs a time zone offset, e.g. 2026-07-01T10:00:00+08:00")
+                    self.clock.set(when)
+                else:
+                    minutes = float(body["advance_minutes"])
+                    if minutes < 0:
+                        raise BadRequest("advance_minutes must not be negative")
+                    self.clock.advance(timedelta(minutes=minutes))
+            except (TypeError, ValueError) as exc:
+                if isinstance(exc, BadRequest):
+                    raise
+                raise BadRequest(f"bad clock value: {exc}") from None
+            if self.on_clock_change is not None:
+                await self.on_clock_change()
+            return JSONResponse({"now": self.clock.now().isoformat()})
+        return await self._guard(request, work)
+
+    async def deliver(self, message: Outbound) -> DeliveryResult:
+        card = Card.from_dict(message.payload["card"])
+        now = self.clock.now()
+        if message.kind == "update":
+            if self.store.replace(message.platform_message_id, card, now) is None:
+                raise DeliveryError(f"no message {message.platform_message_id}", retryable=False)
+            return DeliveryResult(platform_message_id=message.platform_message_id)
+        if message.kind in ("dm", "urgent"):
+            msg = self.store.add(box=self.store.users, key=message.conversation, card=card, now=now,
+                                 urgent=message.kind == "urgent", level=int(message.payload.get("level", 0)))
+        else:
+            msg = self.store.add(box=self.store.chats, key=message.conversation, card=card, now=now)
+        return DeliveryResult(platform_message_id=msg.id)

@@ -1,0 +1,21 @@
+"""Every setting, from the environment or `.env` (each one is in `.env.example` with a comment)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///collab-bot.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    archive_dir: Path | None = Path("archives")  # R22 archive files (None: database only)
+    org_file: Path | None = None  # imported at start-up when set
+    local_platform: bool = False  # serve the embedded local platform's API (always on in the demo)
+    local_workspace: str = "demo"
+    virtual_clock: bool = False  # demo/tests: time moves only through POST /local/clock
+    virtual_clock_start: str = ""  # ISO datetime with offset; empty → now

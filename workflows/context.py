@@ -1,0 +1,102 @@
+"""Everything one event's handling needs, gathered once: the transaction, the workspace, its
+policy, calendar and language, the acting person and the time."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import select
+
+from storage.db import UnitOfWork
+from storage.tables import Department, Person, PersonIdentity, Workspace
+from workflows.calendar import WorkCalendar, calendar_from_settings
+from workflows.cards import Card
+from workflows.i18n import Translate, translator
+from workflows.policy import Policy, policy_for
+
+
+@dataclass
+class Ctx:
+    uow: UnitOfWork
+    workspace: Workspace
+    now: datetime
+    actor: Person | None = None
+    conversation: str = ""
+    clicked_key: str = ""  # the card that was clicked: its new state goes back inline
+    reply_card: Card | None = None
+    exports: list[Any] = field(default_factory=list)  # archive documents to write after commit
+    _depts: dict[int, Department] = field(default_factory=dict)
+    _people: dict[int, Person] = field(default_factory=dict)
+    _identity: dict[int, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.policy: Policy = policy_for(self.workspace.settings)
+        self.calendar: WorkCalendar = calendar_from_settings(
+            country=self.workspace.country, tz=self.workspace.timezone,
+            settings=self.workspace.settings)
+        self.t: Translate = translator(self.workspace.locale)
+
+    @property
+    def today(self) -> date:
+        return self.calendar.local_date(self.now)
+
+    @property
+    def platform(self) -> str:
+        return self.workspace.platform
+
+    def local_text(self, when: datetime | None) -> str:
+        """A time as people of this workspace read it."""
+        if when is None:
+            return "—"
+        return self.calendar.local(when).strftime("%Y-%m-%d %H:%M")
+
+    async def load_org(self) -> None:
+        ws = self.workspace.id
+        for d in await self.uow.all(select(Department).where(Department.workspace_id == ws)):
+            self._depts[d.id] = d
+        for p in await self.uow.all(select(Person).where(Person.workspace_id == ws)):
+            self._people[p.id] = p
+        for i in await self.uow.all(select(PersonIdentity).where(PersonIdentity.workspace_id == ws)):
+            self._identity[i.person_id] = i.external_id
+
+    def dept(self, dept_id: int | None) -> Department | None:
+        return self._depts.get(dept_id) if dept_id is not None else None
+
+    def person(self, person_id: int | None) -> Person | None:
+        return self._people.get(person_id) if person_id is not None else None
+
+    def dept_name(self, dept_id: int | None) -> str:
+        d = self.dept(dept_id)
+        return d.name if d else "—"
+
+    def person_name(self, person_id: int | None) -> str:
+        p = self.person(person_id)
+        return p.name if p else "—"
+
+    def dept_by_name(self, name: str) -> Department | None:
+        key = name.strip().lower()
+        return next((d for d in self._depts.values() if d.name.lower() == key), None)
+
+    def person_by_name(self, name: str) -> Person | None:
+        key = name.strip().lstrip("@").lower()
+        return next((p for p in self._people.values()
+                     if p.name.lower() == key or p.key.lower() == key), None)
+
+    def departments(self) -> list[Department]:
+        return sorted(self._depts.values(), key=lambda d: d.id or 0)
+
+    def members(self, dept_id: int) -> list[Person]:
+        return [p for p in self._people.values() if p.department_id == dept_id]
+
+    def platform_user(self, person_id: int | None) -> str:
+        """The person's user id on this workspace's platform (DMs, mentions, `allowed`)."""
+        if person_id is None:
+            return ""
+        if person_id in self._identity:
+            return self._identity[person_id]
+        person = self.person(person_id)
+        return person.key if person else ""
+
+    def settings_value(self, key: str, default: Any = None) -> Any:
+        return (self.workspace.settings or {}).get(key, default)

@@ -1,0 +1,190 @@
+"""The core's one door: `handle(event) -> Reply` — de-duplicate, resolve the actor, authorise,
+run the workflow, and commit state + audit + outbox + timers in ONE transaction (DESIGN rules
+2, 3, 6). Timers and cron ticks come in through `fire_timer` / `run_tick` inside the
+scheduler's own transaction."""
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import select
+
+import workflows.acceptance  # noqa: F401  (timer handlers register on import)
+import workflows.deadlines  # noqa: F401
+import workflows.disputes  # noqa: F401
+import workflows.escalation  # noqa: F401
+import workflows.feedback  # noqa: F401
+from storage.db import Database, UnitOfWork
+from storage.tables import AuditEvent, PersonIdentity, ProcessedEvent, Timer, Workspace
+from workflows import org
+from workflows.clock import Clock
+from workflows.commands import CommandError, error_text, parse, usage
+from workflows.context import Ctx
+from workflows.errors import Refused, UserError
+from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Reply, Tenant
+from workflows.i18n import translator
+from workflows.archive import write_files
+from workflows.rhythms import JOBS
+from workflows.router import ACTIONS, COMMANDS, FORMS
+from workflows.timers import HANDLERS
+
+log = logging.getLogger("collab.core")
+DEFAULT_LOCALE = {"slack": "en"}  # R27: zh-CN for DingTalk/Feishu (and local), en for Slack
+
+
+class _Abort(Exception):
+    """Leave the transaction without writing anything, answering `reply`."""
+
+    def __init__(self, reply: Reply, refused: Refused | None = None) -> None:
+        self.reply, self.refused = reply, refused
+
+
+class Core:
+    def __init__(self, *, db: Database, clock: Clock, archive_dir: Path | None = None) -> None:
+        self.db, self.clock, self.archive_dir = db, clock, archive_dir
+
+    async def handle(self, event: Event) -> Reply:
+        for attempt in range(5):
+            try:
+                return await self._handle_once(event)
+            except _Abort as abort:
+                if abort.refused is not None:
+                    await self._record_refusal(event, abort.refused)
+                return abort.reply
+            except (IntegrityError, OperationalError) as exc:
+                # a concurrent duplicate or a number taken meanwhile: try again, it now sees it
+                log.info("retrying event %s after %s", event.event_id, type(exc).__name__)
+        raise RuntimeError(f"event {event.event_id} kept conflicting")
+
+    async def _handle_once(self, event: Event) -> Reply:
+        async with self.db.uow() as uow:
+            ctx = await self._context(uow, event)
+            if await uow.get(ProcessedEvent, (event.tenant.platform, event.event_id)) is not None:
+                return Reply(duplicate=True, text=ctx.t("reply.duplicate"))
+            uow.add(ProcessedEvent(platform=event.tenant.platform, event_id=event.event_id, at=ctx.now))
+            await uow.flush()
+            try:
+                reply = await self._route(ctx, event)
+            except UserError as exc:
+                raise _Abort(self._error_reply(ctx, exc, form=isinstance(event, FormSubmitted))) from None
+            except Refused as exc:
+                raise _Abort(Reply(ok=False, refused=True, text=ctx.t(exc.key, **exc.params)), exc) from None
+            if ctx.reply_card is not None and reply.card is None:
+                reply.card = ctx.reply_card
+            exports = list(ctx.exports)
+        self._write_exports(exports)
+        return reply
+
+    async def _context(self, uow: UnitOfWork, event: Event) -> Ctx:
+        ws = await uow.get(Workspace, event.tenant.id)
+        t = translator(DEFAULT_LOCALE.get(event.tenant.platform, "zh-CN"))
+        if ws is None:
+            raise _Abort(Reply(ok=False, text=t("error.unknown_workspace", workspace=event.tenant.id)))
+        ctx = Ctx(uow=uow, workspace=ws, now=self.clock.now(), conversation=event.conversation)
+        await ctx.load_org()
+        identity = await uow.first(select(PersonIdentity).where(
+            PersonIdentity.workspace_id == ws.id, PersonIdentity.external_id == event.actor))
+        ctx.actor = ctx.person(identity.person_id) if identity else None
+        if ctx.actor is None:
+            raise _Abort(Reply(ok=False, text=ctx.t("error.unknown_user", user=event.actor)))
+        if isinstance(event, (ActionInvoked, FormSubmitted)):
+            ctx.clicked_key = str((event.value or {}).get("k", ""))
+        return ctx
+
+    async def _route(self, ctx: Ctx, event: Event) -> Reply:
+        if isinstance(event, CommandInvoked):
+            try:
+                command = parse(event.text)
+            except CommandError as exc:
+                raise _Abort(Reply(ok=False, text=error_text(exc, ctx.t))) from None
+            return await COMMANDS[command.verb](ctx, command)
+        if isinstance(event, ActionInvoked):
+            handler = ACTIONS.get(event.action_id)
+            if handler is None:
+                raise UserError("error.unknown_action", action=event.action_id)
+            try:
+                return await handler(ctx, event.value or {})
+            except (KeyError, TypeError, ValueError) as exc:
+                if isinstance(exc, (UserError, Refused)):
+                    raise
+                raise UserError("error.bad_action", action=event.action_id) from None
+        if isinstance(event, FormSubmitted):
+            form = FORMS.get(event.form_id)
+            if form is None:
+                raise UserError("error.unknown_action", action=event.form_id)
+            return await form(ctx, event.fields or {}, event.value or {})
+        raise UserError("error.unknown_action", action=type(event).__name__)
+
+    def _error_reply(self, ctx: Ctx, exc: UserError, *, form: bool) -> Reply:
+        text = ctx.t(exc.key, **exc.params)
+        if form and exc.field:
+            return Reply(ok=False, text=text, errors={exc.field: text})
+        if exc.usage:
+            text = f"{text}\n\n{usage(exc.usage, ctx.t)}"
+        return Reply(ok=False, text=text)
+
+    async def _record_refusal(self, event: Event, refused: Refused) -> None:
+        """R25: a refused click changes nothing but leaves its audit row."""
+        async with self.db.uow() as uow:
+            ctx = await self._context(uow, event)
+            uow.add(AuditEvent(workspace_id=ctx.workspace.id, actor_id=ctx.actor.id if ctx.actor else None,
+                               action="click.refused", subject=getattr(event, "action_id", "") or "command",
+                               detail={"reason": refused.key, "value": getattr(event, "value", {}) or {}},
+                               at=ctx.now))
+
+    async def fire_timer(self, uow: UnitOfWork, timer: Timer) -> None:
+        """Run one due timer inside the caller's transaction (the scheduler claimed it)."""
+        ws = await uow.get(Workspace, timer.workspace_id)
+        handler = HANDLERS.get(timer.kind)
+        now = self.clock.now()
+        if ws is not None and handler is not None:
+            ctx = Ctx(uow=uow, workspace=ws, now=now)
+            await ctx.load_org()
+            await handler(ctx, timer)
+        else:
+            log.error("timer %s: no workspace or handler for %s", timer.id, timer.kind)
+        timer.state, timer.fired_at = "fired", now
+        uow.add(timer)
+
+    async def run_tick(self, uow: UnitOfWork, *, job: str, workspace_id: str, day: date) -> None:
+        ws = await uow.get(Workspace, workspace_id)
+        if ws is None:
+            return
+        ctx = Ctx(uow=uow, workspace=ws, now=self.clock.now())
+        await ctx.load_org()
+        await JOBS[job](ctx, day)
+
+    async def link_identity(self, *, tenant: Tenant, external_id: str, email: str) -> bool:
+        """Map a platform user to an org person by email (Slack `users.lookupByEmail`)."""
+        async with self.db.uow() as uow:
+            return await org.link_by_email(uow, workspace_id=tenant.id, external_id=external_id,
+                                           email=email) is not None
+
+    async def org_snapshot(self, *, tenant: Tenant) -> dict:
+        async with self.db.uow() as uow:
+            ws = await uow.get(Workspace, tenant.id)
+            if ws is None:
+                return {"departments": [], "people": []}
+            ctx = Ctx(uow=uow, workspace=ws, now=self.clock.now())
+            await ctx.load_org()
+            return org.export_org(ws, ctx.departments(), list(ctx._people.values()))
+
+    async def import_org(self, spec: "org.OrgSpec") -> str:
+        async with self.db.uow() as uow:
+            return (await org.import_org(uow, spec)).id
+
+    async def workspace_ids(self) -> list[str]:
+        async with self.db.uow() as uow:
+            return list(await uow.all(select(Workspace.id)))
+
+    def _write_exports(self, exports: list) -> None:
+        """R22 files: written after the commit; the database keeps the archive either way."""
+        if not self.archive_dir:
+            return
+        for doc in exports:
+            try:
+                write_files(doc, self.archive_dir)
+            except OSError:
+                log.exception("could not write archive %s", doc.name)

@@ -1,0 +1,65 @@
+"""Time lives in rows (DESIGN rule 4): every deadline SPEC names is a `timer` row written in the
+transaction that gives birth to it, cancelled or moved when the state changes. The scheduler's
+sweep fires due rows through `fire()`; handlers register themselves by kind."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Iterable
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from storage.db import UnitOfWork
+from storage.tables import Timer
+
+Handler = Callable[[Any, Timer], Awaitable[None]]  # (ctx, timer)
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+    return register
+
+
+def schedule(uow: UnitOfWork, *, workspace_id: str, kind: str, subject: str, due_at: datetime,
+             now: datetime, payload: dict[str, Any] | None = None,
+             request_id: int | None = None) -> Timer:
+    timer = Timer(workspace_id=workspace_id, kind=kind, subject=subject, due_at=due_at,
+                  request_id=request_id, payload=payload or {}, created_at=now)
+    uow.add(timer)
+    return timer
+
+
+async def cancel(uow: UnitOfWork, *, subject: str | None = None, kinds: Iterable[str] | None = None,
+                 request_id: int | None = None) -> int:
+    """Cancel pending timers of a subject (optionally only some kinds), or of a whole request.
+
+    Rows a sweep is firing right now are skipped (`SKIP LOCKED`) instead of waited for: the
+    handler re-checks the state under its own lock, so waiting could only deadlock."""
+    if subject is None and request_id is None:
+        raise ValueError("cancel needs a subject or a request")
+    query = select(Timer.id).where(col(Timer.state) == "pending")
+    if subject is not None:
+        query = query.where(col(Timer.subject) == subject)
+    if request_id is not None:
+        query = query.where(col(Timer.request_id) == request_id)
+    if kinds is not None:
+        query = query.where(col(Timer.kind).in_(list(kinds)))
+    await uow.flush()
+    ids = await uow.all(query.with_for_update(skip_locked=True))
+    if not ids:
+        return 0
+    await uow.session.exec(update(Timer).where(col(Timer.id).in_(ids))  # type: ignore[call-overload]
+                           .values(state="cancelled"))
+    return len(ids)
+
+
+def set_timer(ctx: Any, *, kind: str, subject: str, due_at: datetime, request_id: int | None,
+              **payload: Any) -> Timer | None:
+    """Schedule from a workflow context; a deadline already in the past is not born."""
+    if due_at <= ctx.now and not payload.pop("allow_past", False):
+        return None
+    return schedule(ctx.uow, workspace_id=ctx.workspace.id, kind=kind, subject=subject,
+                    due_at=due_at, now=ctx.now, payload=payload, request_id=request_id)
