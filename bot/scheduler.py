@@ -7,7 +7,7 @@ work is caught up. APScheduler keeps nothing but these two job definitions in me
 stores must not be shared between processes); which timers and ticks are due, claimed and done
 lives in the `timer` and `job_run` rows, so any number of replicas can run this.
 
-"Due" is judged by the injectable clock: `kick()`/`run_due()` let the local platform's virtual
+"Due" is judged by the injectable clock: `await kick()` lets the local platform's virtual
 clock endpoint (and tests) sweep right after moving time instead of waiting for an interval.
 """
 from __future__ import annotations
@@ -90,7 +90,14 @@ class Scheduler:
         self._timer_sweep = _Sweep("timers", self.timers.run, on_work)
         self._tick_sweep = _Sweep("ticks", self.ticks.run, on_work)
         self._aps: AsyncIOScheduler | None = None
-        self._kicks: set[asyncio.Task] = set()
+
+    @property
+    def db(self) -> Database:
+        return self.timers.db
+
+    @db.setter
+    def db(self, db: Database) -> None:
+        self.timers.db = self.ticks.db = db
 
     async def run_due(self) -> tuple[int, int]:
         """Sweep now and wait for it: (timers fired, ticks run). Ticks first, then timers, so
@@ -99,17 +106,10 @@ class Scheduler:
         timers = await self._timer_sweep()
         return timers, ticks
 
-    def kick(self) -> None:
-        """Sweep now without waiting (the virtual clock moved; new work may be due)."""
-        task = asyncio.get_running_loop().create_task(self._kicked())
-        self._kicks.add(task)
-        task.add_done_callback(self._kicks.discard)
-
-    async def _kicked(self) -> None:
-        try:
-            await self.run_due()
-        except Exception:
-            log.exception("kicked sweep failed")
+    async def kick(self) -> tuple[int, int]:
+        """The clock moved (the local platform's clock endpoint): sweep now, return when done,
+        so the caller can then kick delivery and the person sees the result at once."""
+        return await self.run_due()
 
     async def start(self) -> None:
         """Start both interval jobs on the running loop; both run at once (catch-up)."""
@@ -135,7 +135,6 @@ class Scheduler:
             return
         aps, self._aps = self._aps, None
         aps.pause()
-        await asyncio.gather(*self._kicks, return_exceptions=True)
         async with self._timer_sweep.lock, self._tick_sweep.lock:
             aps.shutdown(wait=False)
         await asyncio.sleep(0)  # APScheduler shuts down via call_soon
