@@ -254,3 +254,10 @@ class FakeCore:
             reply = self.replies.pop(0)
             return reply(event) if callable(reply) else reply
         return Reply(text="ok")
+
+
+class Broken:
+    """A core whose database is down."""
+
+    async def handle(self, event: Any) -> Any:
+        raise RuntimeError("database is down")

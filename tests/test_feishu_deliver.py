@@ -6,7 +6,7 @@ import pytest
 
 from adapters.base import DeliveryError, Outbound
 from adapters.feishu.adapter import FeishuAdapter
-from feishu_fakes import FakeCore, FakeFeishu, recorded, settings
+from tests.feishu_fakes import FakeCore, FakeFeishu, recorded, settings
 from workflows.cards import Button, Card
 
 CARD = Card(title="问题升级：支付页白屏", tone="danger", text="2 小时未响应（R14）",
@@ -22,7 +22,7 @@ async def fake():
 
 @pytest.fixture
 async def adapter(fake):
-    built = FeishuAdapter(settings=settings(fake.url), handle=FakeCore().handle)
+    built = FeishuAdapter(settings=settings(fake.url), core=FakeCore())
     yield built
     await built.stop()
 
@@ -89,7 +89,7 @@ async def test_escalation_to_the_head_buzzes_the_heads_open_id_in_the_app(adapte
                                                   ("phone", "urgent_phone")])
 async def test_vp_step_uses_the_configured_buzz(fake, configured, expected):
     adapter = FeishuAdapter(settings=settings(fake.url, vp_urgent=configured),
-                            handle=FakeCore().handle)
+                            core=FakeCore())
     await adapter.deliver(outbound("urgent", "ou_vp", payload={"card": CARD, "level": "vp"}))
     [buzz] = fake.find("PATCH")
     assert buzz.path.endswith(expected) and buzz.json == {"user_id_list": ["ou_vp"]}
@@ -97,7 +97,7 @@ async def test_vp_step_uses_the_configured_buzz(fake, configured, expected):
 
 
 async def test_refused_phone_buzz_falls_back_to_the_app_buzz(fake):
-    adapter = FeishuAdapter(settings=settings(fake.url, vp_urgent="phone"), handle=FakeCore().handle)
+    adapter = FeishuAdapter(settings=settings(fake.url, vp_urgent="phone"), core=FakeCore())
     fake.script("PATCH", "urgent_phone", status=400, body={"code": 230049, "msg": "quota exceeded"})
     await adapter.deliver(outbound("urgent", "ou_vp", payload={"card": CARD, "level": "vp"}))
     assert [c.path.rsplit("/", 1)[1] for c in fake.find("PATCH")] == ["urgent_phone", "urgent_app"]
@@ -136,7 +136,7 @@ async def test_server_errors_are_retryable_other_codes_final(adapter, fake):
 
 async def test_unreachable_feishu_is_retryable():
     adapter = FeishuAdapter(settings=settings("http://127.0.0.1:9", request_timeout_seconds=2),
-                            handle=FakeCore().handle)
+                            core=FakeCore())
     with pytest.raises(DeliveryError) as error:
         await adapter.deliver(outbound("post"))
     assert error.value.retryable is True

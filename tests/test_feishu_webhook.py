@@ -10,8 +10,8 @@ import pytest
 from starlette.applications import Starlette
 
 from adapters.feishu.adapter import FeishuAdapter
-from feishu_fakes import (BOT_OPEN_ID, ENCRYPT_KEY, FakeCore, FakeFeishu, card_action,
-                          message_event, recorded, settings, signed)
+from tests.feishu_fakes import (BOT_OPEN_ID, Broken, FakeCore, FakeFeishu, card_action,
+                                message_event, recorded, settings, signed)
 from workflows.cards import Card
 from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Reply
 
@@ -26,7 +26,7 @@ async def fake():
 @pytest.fixture
 async def env(fake):
     core = FakeCore()
-    adapter = FeishuAdapter(settings=settings(fake.url), handle=core.handle)
+    adapter = FeishuAdapter(settings=settings(fake.url), core=core)
     await adapter.start()
     await adapter.drain()  # learnt the bot's open_id
     client = httpx.AsyncClient(transport=httpx.ASGITransport(Starlette(routes=adapter.routes())),
@@ -110,7 +110,7 @@ async def test_signed_event_missing_fields_is_400(env):
 
 async def test_without_encrypt_key_or_token_every_callback_is_refused(fake):
     adapter = FeishuAdapter(settings=settings(fake.url, encrypt_key="", verification_token=""),
-                            handle=FakeCore().handle)
+                            core=FakeCore())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(Starlette(routes=adapter.routes())),
                                  base_url="http://bot") as client:
         response = await client.post("/feishu/events", json=recorded("url_verification"))
@@ -183,10 +183,7 @@ async def test_form_submit_becomes_form_submitted_and_a_form_reply_is_posted(env
 
 
 async def test_core_failure_on_a_click_is_an_error_toast_not_a_500(fake):
-    async def broken(event):
-        raise RuntimeError("database is down")
-
-    adapter = FeishuAdapter(settings=settings(fake.url), handle=broken)
+    adapter = FeishuAdapter(settings=settings(fake.url), core=Broken())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(Starlette(routes=adapter.routes())),
                                  base_url="http://bot") as client:
         click = await post(client, card_action({"a": "x"}, operator="ou_a", event_id="c"))

@@ -40,10 +40,10 @@ class FeishuAdapter:
     rate_per_second = 50.0  # Feishu: 50 requests/s (1000/min) per app for sending messages
     rate_per_chat = 5.0  # … and 5 QPS per chat, shared by all bots in it
 
-    def __init__(self, *, settings: FeishuSettings, handle: Handle, api: FeishuApi | None = None,
+    def __init__(self, *, settings: FeishuSettings, core: Any, api: FeishuApi | None = None,
                  wall_clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
-        self._handle = handle
+        self._handle: Handle = core.handle  # the core (or its instrumented facade)
         self.api = api or FeishuApi(settings=settings)
         self._wall_clock = wall_clock  # transport time (replay window), not the core's clock
         self._t = translator(settings.locale)
