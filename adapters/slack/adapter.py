@@ -1,0 +1,225 @@
+"""The Slack transport: slack-bolt's AsyncApp behind `POST /slack/events` (HTTP) or a Socket Mode
+connection, both on the same listeners, plus `deliver()` for the outbox.
+
+Every listener verifies (bolt; HTTP signatures here too, before bolt parses the body), translates
+the payload (`inbound`), hands the event to the core — whose `processed_event` makes a Slack
+retry harmless (DESIGN rule 3) — and acks with what `reply.plan` puts in the ack. The follow-up
+calls (card update, private answer, modal) run right after the ack as a background task, so the
+ack never waits for Slack's Web API. bolt runs with `process_before_response=True`: its default
+mode polls for the ack every 10 ms, which would cost most of our latency budget.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any, Callable, Protocol
+
+import aiohttp
+from slack_bolt import BoltResponse
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from adapters.base import DeliveryResult, Outbound
+from workflows.events import Event, Reply, Tenant
+from workflows.i18n import translator
+
+from adapters.slack import inbound
+from adapters.slack.people import People
+from adapters.slack.reply import Call, plan
+from adapters.slack.sender import Sender
+from adapters.slack.settings import SlackSettings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1_000_000  # bytes; Slack's payloads are far smaller — anything bigger is not Slack
+ANY = re.compile(".*")
+
+
+class CoreLike(Protocol):
+    async def handle(self, event: Event) -> Reply: ...
+
+    async def link_identity(self, *, tenant: Tenant, external_id: str, email: str) -> bool: ...
+
+
+class SlackAdapter:
+    """`PlatformAdapter` for Slack (adapters/base.py)."""
+
+    platform = "slack"
+    # chat.postMessage: ~1 message/s per channel (short bursts allowed) and a workspace-wide
+    # limit of several hundred per minute; chat.update and conversations.open are Tier 3 (50+/min).
+    rate_per_second = 5.0
+    rate_per_chat = 1.0
+
+    def __init__(self, *, settings: SlackSettings, core: CoreLike, timeout: int = 10) -> None:
+        self.settings = settings
+        self.core = core
+        self.t = translator(settings.locale)
+        # inline follow-ups answer a person now: one short 429 wait and one reconnect are worth it
+        self.client = AsyncWebClient(
+            token=settings.bot_token, base_url=settings.api_url, timeout=timeout,
+            retry_handlers=[AsyncConnectionErrorRetryHandler(),
+                            AsyncRateLimitErrorRetryHandler(max_retry_count=1)])
+        # the outbox worker paces and retries itself: this client never retries on its own
+        self.outbound_client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url,
+                                              timeout=timeout, retry_handlers=[])
+        secret = settings.signing_secret
+        # Socket Mode needs no signature (the WebSocket is authenticated) and then serves no
+        # HTTP route; the SDK rightly refuses an empty signing secret.
+        self.app = AsyncApp(client=self.client, signing_secret=secret or None,
+                            request_verification_enabled=bool(secret),
+                            process_before_response=True, name="collab-bot")
+        self.app.command(ANY)(self._on_command)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.block_action(ANY)(self._on_action)
+        self.app.view_submission(ANY)(self._on_view)
+        self.http = AsyncSlackRequestHandler(self.app)
+        self.verifier = SignatureVerifier(secret) if secret else None
+        self.sender = Sender(self.outbound_client, self.t)
+        self.people = People(self.client)
+        self.socket: AsyncSocketModeHandler | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._followups: set[asyncio.Task[None]] = set()
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    def routes(self) -> list[BaseRoute]:
+        """`POST /slack/events` (commands, interactivity, Events API) — only with a signing
+        secret: without one every request would verify against an empty key."""
+        if not self.settings.signing_secret:
+            return []
+        return [Route("/slack/events", self.endpoint, methods=["POST"])]
+
+    async def start(self) -> None:
+        self._ensure_session()
+        if self.settings.mode == "socket" and self.settings.app_token:
+            self.socket = AsyncSocketModeHandler(self.app, app_token=self.settings.app_token,
+                                                 web_client=self.client)
+            await self.socket.connect_async()
+
+    async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close_async()
+            self.socket = None
+        await self.drain()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def drain(self) -> None:
+        """Wait for the follow-ups already started (tests, shutdown)."""
+        while self._followups:
+            await asyncio.gather(*list(self._followups), return_exceptions=True)
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        """One keep-alive session for every Web API call (the SDK opens one per call without)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+            self.client.session = self._session
+            self.outbound_client.session = self._session
+        return self._session
+
+    # ---- HTTP ----------------------------------------------------------------------------
+
+    async def endpoint(self, request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return PlainTextResponse("payload too large", status_code=400)
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:  # Slack sends UTF-8 only; the SDK's verifier would crash
+            return PlainTextResponse("malformed payload", status_code=400)
+        # bolt parses the body before it verifies: check first, so garbage gets 401, not 500
+        assert self.verifier is not None  # routes() serves nothing without a signing secret
+        try:
+            valid = self.verifier.is_valid(body, request.headers.get("x-slack-request-timestamp"),
+                                           request.headers.get("x-slack-signature"))
+        except ValueError:  # a timestamp that is not a number
+            valid = False
+        if not valid:
+            return PlainTextResponse("invalid signature", status_code=401)
+        self._ensure_session()
+        try:
+            response = await self.http.handle(request)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:  # unparsable body
+            log.warning("slack: malformed request: %s", exc)
+            return PlainTextResponse("malformed payload", status_code=400)
+        if response.status_code >= 500:
+            # Our listeners never raise, so a bolt 500 is bolt choking on the payload's shape
+            # (e.g. `actions: []`); bolt has logged the traceback.
+            return PlainTextResponse("malformed payload", status_code=400)
+        return response
+
+    # ---- listeners (HTTP and Socket Mode alike) ----------------------------------------
+
+    async def _on_command(self, ack: Any, body: dict[str, Any]) -> BoltResponse | None:
+        return await self._interaction(ack, inbound.command_event, body)
+
+    async def _on_mention(self, ack: Any, body: dict[str, Any]) -> BoltResponse | None:
+        return await self._interaction(ack, inbound.mention_event, body)
+
+    async def _on_action(self, ack: Any, body: dict[str, Any]) -> BoltResponse | None:
+        return await self._interaction(ack, inbound.action_event, body)
+
+    async def _on_view(self, ack: Any, body: dict[str, Any]) -> BoltResponse | None:
+        return await self._interaction(ack, inbound.view_event, body)
+
+    async def _interaction(self, ack: Any, translate: Callable[[dict[str, Any]], Any],
+                           body: dict[str, Any]) -> BoltResponse | None:
+        try:
+            event, origin = translate(body)
+        except inbound.Malformed as exc:
+            log.warning("slack: %s", exc)
+            return BoltResponse(status=400, body=str(exc))
+        self._ensure_session()
+        reply = await self.handle(event)
+        steps = plan(origin, reply, self.t, command=self.settings.command)
+        await ack(steps.ack) if steps.ack is not None else await ack()
+        if steps.calls:
+            task = asyncio.ensure_future(self._follow_up(steps.calls))
+            self._followups.add(task)
+            task.add_done_callback(self._followups.discard)
+        return None
+
+    async def handle(self, event: Event) -> Reply:
+        """The core's answer; a crash in the core becomes a polite private answer (never a
+        500: Slack would show the user a raw error, and nothing was committed anyway)."""
+        try:
+            return await self.core.handle(event)
+        except Exception:  # noqa: BLE001 — logged with the traceback, answered politely
+            log.exception("slack: core failed on %s %s", type(event).__name__, event.event_id)
+            return Reply(text=self.t("slack.error.retry"), ok=False)
+
+    async def _follow_up(self, calls: list[Call]) -> None:
+        for call in calls:
+            try:
+                if call.url:
+                    webhook = AsyncWebhookClient(call.url, session=self._ensure_session(),
+                                                 timeout=self.client.timeout)
+                    response = await webhook.send_dict(call.args)
+                    if response.status_code >= 400:
+                        log.warning("slack: response_url answered %s: %s", response.status_code,
+                                    response.body)
+                else:
+                    await self.client.api_call(call.method, json=call.args)
+            except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                log.warning("slack: follow-up %s failed: %s", call.method, exc)
+
+    # ---- outbound ------------------------------------------------------------------------
+
+    async def deliver(self, message: Outbound) -> DeliveryResult:
+        self._ensure_session()
+        return await self.sender.deliver(message)
+
