@@ -122,6 +122,7 @@ class FakeFeishu:
     url: str = ""
     frames: asyncio.Queue = field(default_factory=asyncio.Queue)  # answers from the ws client
     ws_connected: asyncio.Event = field(default_factory=asyncio.Event)
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # what users see, by id
     _sent: dict[str, str] = field(default_factory=dict)  # uuid → message id
     _ws: WebSocket | None = None
     _server: Any = None
@@ -162,11 +163,28 @@ class FakeFeishu:
             return self._endpoint()
         if call.method == "POST" and call.path.startswith("/open-apis/im/v1/messages"):
             uuid = (call.json or {}).get("uuid") or f"no-uuid-{len(self.calls)}"
-            message_id = self._sent.setdefault(uuid, f"om_fake_{len(self._sent) + 1}")
-            return {"code": 0, "msg": "success", "data": {"message_id": message_id}}
+            if uuid not in self._sent:  # Feishu: the same uuid within an hour → the same message
+                self._sent[uuid] = message_id = f"om_fake_{len(self._sent) + 1}"
+                parent = call.path.split("/")[5] if call.path.endswith("/reply") else ""
+                self.messages[message_id] = {
+                    "id": message_id, "to": (call.json or {}).get("receive_id", ""),
+                    "reply_to": parent, "type": call.json["msg_type"], "content": call.content}
+            return {"code": 0, "msg": "success", "data": {"message_id": self._sent[uuid]}}
         if "/urgent_" in call.path:
             return {"code": 0, "msg": "success", "data": {"invalid_user_id_list": []}}
+        if call.method == "PATCH" and call.path.startswith("/open-apis/im/v1/messages/"):
+            message_id = call.path.rsplit("/", 1)[1]
+            if message_id not in self.messages:
+                return {"code": 230001, "msg": "message not found"}
+            self.messages[message_id]["content"] = call.content
         return {"code": 0, "msg": "success", "data": {}}
+
+    def to(self, receiver: str) -> list[dict[str, Any]]:
+        """The messages in a chat (chat_id) or a person's DMs (open_id), oldest first."""
+        return [m for m in self.messages.values() if m["to"] == receiver]
+
+    def replies(self, message_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages.values() if m["reply_to"] == message_id]
 
     def _endpoint(self) -> dict[str, Any]:
         ws_url = self.url.replace("http://", "ws://") + "/ws?device_id=dev-1&service_id=7"

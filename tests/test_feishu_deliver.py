@@ -53,11 +53,21 @@ async def test_a_retried_post_is_deduplicated_by_uuid(adapter, fake):
 
 
 async def test_update_patches_the_message(adapter, fake):
-    result = await adapter.deliver(outbound("update", platform_message_id="om_dc1"))
+    posted = await adapter.deliver(outbound("post"))
+    resolved = dict(CARD, title="问题已解决", tone="success", buttons=[])
+    result = await adapter.deliver(outbound("update", platform_message_id=posted.platform_message_id,
+                                            payload={"card": resolved}))
     [patch] = fake.find("PATCH")
-    assert patch.path == "/open-apis/im/v1/messages/om_dc1"
-    assert set(patch.json) == {"content"} and patch.content["header"]["template"] == "red"
-    assert result.platform_message_id == "om_dc1"
+    assert patch.path == f"/open-apis/im/v1/messages/{posted.platform_message_id}"
+    assert set(patch.json) == {"content"} and patch.content["header"]["template"] == "green"
+    assert result.platform_message_id == posted.platform_message_id
+    assert fake.to("oc_group")[0]["content"]["header"]["title"]["content"] == "问题已解决"
+
+
+async def test_updating_a_message_feishu_does_not_know_is_final(adapter, fake):
+    with pytest.raises(DeliveryError) as error:
+        await adapter.deliver(outbound("update", platform_message_id="om_gone"))
+    assert error.value.retryable is False
 
 
 async def test_update_without_a_message_id_is_final(adapter):
