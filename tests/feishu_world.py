@@ -11,7 +11,7 @@ import yaml
 from starlette.applications import Starlette
 
 from adapters.feishu.adapter import FeishuAdapter
-from tests.feishu_fakes import TENANT, FakeFeishu, card_action, message_event, signed
+from feishu_fakes import TENANT, FakeFeishu, card_action, message_event, signed
 
 GROUP = "oc_product_page"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.feishu import crypto
-from tests.feishu_fakes import recorded
+from feishu_fakes import recorded
 
 
 def test_official_test_vector_decrypts_to_hello_world():

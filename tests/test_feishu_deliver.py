@@ -6,7 +6,7 @@ import pytest
 
 from adapters.base import DeliveryError, Outbound
 from adapters.feishu.adapter import FeishuAdapter
-from tests.feishu_fakes import FakeCore, FakeFeishu, recorded, settings
+from feishu_fakes import FakeCore, FakeFeishu, recorded, settings
 from workflows.cards import Button, Card
 
 CARD = Card(title="问题升级：支付页白屏", tone="danger", text="2 小时未响应（R14）",

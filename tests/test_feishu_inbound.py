@@ -7,7 +7,7 @@ import json
 import pytest
 
 from adapters.feishu import inbound
-from tests.feishu_fakes import BOT_OPEN_ID, card_action, message_event, recorded
+from feishu_fakes import BOT_OPEN_ID, card_action, message_event, recorded
 from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Tenant
 
 

@@ -14,8 +14,8 @@ from sqlmodel import select
 from adapters.feishu.adapter import FeishuAdapter
 from bot.delivery import DeliveryWorker
 from storage.tables import AuditEvent, CollaborationRequest
-from tests.feishu_fakes import FakeFeishu, settings
-from tests.feishu_world import GROUP, FeishuWorld, feishu_org
+from feishu_fakes import FakeFeishu, settings
+from feishu_world import GROUP, FeishuWorld, feishu_org
 from workflows.clock import VirtualClock
 from workflows.core import Core
 

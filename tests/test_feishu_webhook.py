@@ -10,7 +10,7 @@ import pytest
 from starlette.applications import Starlette
 
 from adapters.feishu.adapter import FeishuAdapter
-from tests.feishu_fakes import (BOT_OPEN_ID, Broken, FakeCore, FakeFeishu, card_action,
+from feishu_fakes import (BOT_OPEN_ID, Broken, FakeCore, FakeFeishu, card_action,
                                 message_event, recorded, settings, signed)
 from workflows.cards import Card
 from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Reply

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from adapters.feishu.adapter import FeishuAdapter
-from tests.feishu_fakes import Broken, FakeCore, FakeFeishu, card_action, message_event, settings
+from feishu_fakes import Broken, FakeCore, FakeFeishu, card_action, message_event, settings
 from workflows.cards import Card
 from workflows.events import ActionInvoked, CommandInvoked, Reply
 
