@@ -123,6 +123,7 @@ class FakeFeishu:
     frames: asyncio.Queue = field(default_factory=asyncio.Queue)  # answers from the ws client
     ws_connected: asyncio.Event = field(default_factory=asyncio.Event)
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # what users see, by id
+    answers: dict[str, Any] = field(default_factory=dict)  # path → body or fn(call) → body
     _sent: dict[str, str] = field(default_factory=dict)  # uuid → message id
     _ws: WebSocket | None = None
     _server: Any = None
@@ -157,6 +158,9 @@ class FakeFeishu:
                     "tenant_access_token": f"t-fake-{self.tokens_issued}"}
         if not call.headers.get("authorization", "").startswith("Bearer t-fake-"):
             return {"code": 99991661, "msg": "missing access token"}
+        if call.path in self.answers:
+            answer = self.answers[call.path]
+            return answer(call) if callable(answer) else answer
         if call.path == "/open-apis/bot/v3/info":
             return {"code": 0, "msg": "ok", "bot": {"open_id": BOT_OPEN_ID, "app_name": "协作助手"}}
         if call.path == "/callback/ws/endpoint":
