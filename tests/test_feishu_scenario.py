@@ -4,6 +4,7 @@ as Feishu sends it (encrypted, signed), the real core decides, the real delivery
 the cards to the fake Open API, and clicks are answered inline with a toast and the new card."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,8 +15,8 @@ from sqlmodel import select
 from adapters.feishu.adapter import FeishuAdapter
 from bot.delivery import DeliveryWorker
 from storage.tables import AuditEvent, CollaborationRequest
-from feishu_fakes import FakeFeishu, settings
-from feishu_world import GROUP, FeishuWorld, feishu_org
+from feishu_fakes import FakeFeishu, card_action, message_event, settings
+from feishu_world import GROUP, FeishuWorld, card_text, feishu_org
 from workflows.clock import VirtualClock
 from workflows.core import Core
 
@@ -158,3 +159,37 @@ async def test_form_errors_come_back_as_an_error_toast_and_file_nothing(world, d
 async def test_a_stranger_gets_a_clear_answer_in_chinese(world):
     reply = await world.say("nobody", "/协作 新建")
     assert "ou_nobody" in reply
+
+
+async def test_the_long_connection_drives_the_same_core(db):
+    fake = await FakeFeishu().start()
+    clock = VirtualClock(START)
+    core = Core(db=db, clock=clock)
+    await core.import_org(feishu_org(str(DEMO_ORG)))
+    adapters: dict = {}
+    delivery = DeliveryWorker(db=db, clock=clock, adapters=adapters)
+    adapters["feishu"] = adapter = FeishuAdapter(settings=settings(fake.url, mode="ws"), core=core)
+    await adapter.start()
+    try:
+        await asyncio.wait_for(fake.ws_connected.wait(), 60)
+        command = "@bot /协作 新建\n名称: 新品详情页改版\n背景与目标: 提升详情页转化率10%\n" \
+                  "协作部门: 技术部、设计部\n截止: 8/15\n交付标准: 页面加载时间≤2秒"
+        answer = await fake.push(message_event(command, sender="ou_sun", chat_id=GROUP,
+                                               event_id="ws-file"))
+        assert answer["code"] == 200
+        await adapter.drain()
+        await delivery.drain()
+        world = FeishuWorld(fake=fake, adapter=adapter, delivery=delivery)
+        approve = world.buttons("request.approve")[0]
+        click = await fake.push(card_action(approve["value"], operator="ou_wang", event_id="ws-ok",
+                                            message_id=approve["message_id"], chat_id=GROUP),
+                                message_id="frame-2")
+        assert click["body"]["toast"]["type"] == "success"
+        assert "已通过初审" in card_text(click["body"]["card"]["data"])
+        async with db.uow() as uow:
+            [request] = await uow.all(select(CollaborationRequest))
+        assert (request.number, request.state) == ("XT-2026-001", "approved")
+        await world.aclose()
+    finally:
+        await adapter.stop()
+        await fake.stop()

@@ -52,12 +52,15 @@ async def test_long_connection_delivers_commands_and_clicks_into_the_core(fake):
     assert not [t for t in threading.enumerate() if t.name == "feishu-long-connection"]
 
 
-async def test_a_core_failure_is_not_acknowledged_so_feishu_redelivers(fake):
+async def test_core_failures_are_redelivered_malformed_frames_are_not(fake):
     adapter = FeishuAdapter(settings=settings(fake.url, mode="ws"), core=Broken())
     await adapter.start()
     try:
         await asyncio.wait_for(fake.ws_connected.wait(), 60)
         answer = await fake.push(message_event("@bot 新建", sender="ou_pm", event_id="ws-x"))
         assert answer["code"] == 500
+        malformed = message_event("@bot 新建", sender="ou_pm", event_id="ws-y")
+        del malformed["event"]["message"]["chat_id"]
+        assert (await fake.push(malformed, message_id="m3"))["code"] == 200  # dropped, not retried
     finally:
         await adapter.stop()

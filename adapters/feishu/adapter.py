@@ -61,7 +61,7 @@ class FeishuAdapter:
         if self.settings.mode == "ws":
             from adapters.feishu.ws import LongConnection  # lark-oapi is imported in its thread
 
-            self._connection = LongConnection(settings=self.settings, process=self.process,
+            self._connection = LongConnection(settings=self.settings, process=self._process_frame,
                                               loop=asyncio.get_running_loop())
             self._connection.start()
 
@@ -126,6 +126,15 @@ class FeishuAdapter:
                 self._spawn(self._reply(parsed.message_id, parsed.event.event_id, messages))
             return {}
         return await self._card_action(parsed)
+
+    async def _process_frame(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The long connection's `process`: a malformed frame is acknowledged and dropped (a
+        redelivery would be just as malformed); a core failure raises, so it comes again."""
+        try:
+            return await self.process(payload)
+        except inbound.MalformedPayload as exc:
+            log.warning("malformed Feishu frame dropped: %s", exc)
+            return {}
 
     async def _card_action(self, parsed: inbound.Inbound) -> dict[str, Any]:
         try:
