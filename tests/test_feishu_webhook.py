@@ -198,3 +198,12 @@ async def test_bot_id_is_learnt_so_a_late_mention_still_counts(env):
     assert adapter.bot_open_id == BOT_OPEN_ID
     await post(client, message_event("请看 @bot 状态", sender="ou_a", event_id="late"))
     assert core.events[0].text == "请看 状态"
+
+
+async def test_a_reply_feishu_refuses_is_logged_and_the_event_still_acknowledged(env, fake, caplog):
+    adapter, core, client = env
+    fake.script("POST", "/reply", status=400, body={"code": 230002, "msg": "bot not in chat"})
+    response = await post(client, message_event("@bot 新建", sender="ou_pm", event_id="r-fail"))
+    await adapter.drain()
+    assert response.status_code == 200 and len(core.events) == 1
+    assert "not sent" in caplog.text

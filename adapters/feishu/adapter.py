@@ -154,7 +154,7 @@ class FeishuAdapter:
             try:
                 await self.api.reply(message_id=message_id, msg_type=msg_type, content=content,
                                      uuid=f"r{index}-{event_id}")
-            except FeishuApiError as exc:
+            except Exception as exc:  # the state is committed; only this answer is lost (logged)
                 log.warning("Feishu reply to %s not sent: %s", message_id, exc)
                 return
 
