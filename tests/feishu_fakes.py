@@ -130,8 +130,10 @@ class FakeFeishu:
     _task: Any = None
 
     def script(self, method: str, path_contains: str, *, status: int, body: dict[str, Any],
-               headers: dict[str, str] | None = None) -> None:
-        self.scripted.append((method, path_contains, status, body, headers or {}))
+               headers: dict[str, str] | None = None, exact: bool = False) -> None:
+        """The next matching call gets this answer (path == `path_contains` when `exact`)."""
+        self.scripted.append((method, ("=" if exact else "") + path_contains, status, body,
+                              headers or {}))
 
     def find(self, method: str, path_contains: str = "") -> list[Call]:
         return [c for c in self.calls if c.method == method and path_contains in c.path]
@@ -146,7 +148,8 @@ class FakeFeishu:
                     json.loads(raw) if raw else None, dict(request.headers))
         self.calls.append(call)
         for index, (method, part, status, body, headers) in enumerate(self.scripted):
-            if method == call.method and part in call.path:
+            if method == call.method and (call.path == part[1:] if part.startswith("=")
+                                          else part in call.path):
                 del self.scripted[index]
                 return JSONResponse(body, status_code=status, headers=headers)
         return JSONResponse(self._answer(call))

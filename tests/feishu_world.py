@@ -1,17 +1,21 @@
-"""A Feishu tenant for end-to-end tests: the real core and delivery worker, our adapter behind
-its HTTP route, and the fake Open API standing in for Feishu's servers and clients. People type
-(`say`) and click (`click`, `submit`) exactly as Feishu would post it to us — encrypted, signed."""
+"""A Feishu tenant for end-to-end tests: the real app (`bot.app.build` from settings, FEISHU_*
+pointing at the fake Open API) served by uvicorn on 127.0.0.1 with a virtual clock. People type
+(`say`) and click (`click`, `submit`) exactly as Feishu posts it to the bot — encrypted, signed,
+over HTTP — and see what the fake Feishu shows them."""
 from __future__ import annotations
 
+import asyncio
 import itertools
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
+import uvicorn
 import yaml
-from starlette.applications import Starlette
 
-from adapters.feishu.adapter import FeishuAdapter
-from feishu_fakes import TENANT, FakeFeishu, card_action, message_event, signed
+from feishu_fakes import (APP_ID, ENCRYPT_KEY, TENANT, VERIFICATION_TOKEN, FakeFeishu, card_action,
+                          message_event, signed)
 
 GROUP = "oc_product_page"
 
@@ -20,11 +24,14 @@ def open_id(person: str) -> str:
     return f"ou_{person}"
 
 
-def feishu_org(demo_org_path: str) -> Any:
+DEMO_ORG = Path(__file__).parents[1] / "bot" / "data" / "demo_org.yaml"
+
+
+def feishu_org(demo_org_path: Path = DEMO_ORG) -> Any:
     """The demo org as a Feishu tenant: every person's Feishu identity is `ou_<id>`."""
     from workflows.org import parse_org
 
-    data = yaml.safe_load(open(demo_org_path, encoding="utf-8"))
+    data = yaml.safe_load(demo_org_path.read_text(encoding="utf-8"))
     data["workspace"].update(platform="feishu", id=TENANT)
     for person in data["people"]:
         person["identities"] = {"feishu": open_id(person["id"])}
@@ -49,11 +56,11 @@ def card_text(card: dict[str, Any]) -> str:
 
 
 class FeishuWorld:
-    def __init__(self, *, fake: FakeFeishu, adapter: FeishuAdapter, delivery: Any,
-                 scheduler: Any = None) -> None:
-        self.fake, self.adapter, self.delivery, self.scheduler = fake, adapter, delivery, scheduler
-        self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(Starlette(routes=adapter.routes())), base_url="http://bot")
+    def __init__(self, *, app: Any, fake: FakeFeishu, base_url: str) -> None:
+        self.app, self.fake = app, fake
+        self.adapter = app.adapters["feishu"]
+        self.delivery, self.scheduler = app.delivery, app.scheduler
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=10)
         self._ids = itertools.count(1)
         self.last: list[dict[str, Any]] = []  # the bot's reply messages to the last `say`
 
@@ -64,9 +71,13 @@ class FeishuWorld:
     async def settle(self) -> None:
         """Replies sent, timers fired, outbox drained — what a person sees a moment later."""
         await self.adapter.drain()
-        if self.scheduler is not None:
-            await self.scheduler.kick()
+        await self.scheduler.kick()
         await self.delivery.drain()
+
+    async def advance(self, **delta: float) -> None:
+        """Move the virtual clock (`hours=2`): due timers fire, their messages go out."""
+        self.app.clock.advance(timedelta(**delta))
+        await self.settle()
 
     async def say(self, person: str, text: str, *, chat: str = GROUP,
                   event_id: str | None = None) -> str:
@@ -124,3 +135,47 @@ class FeishuWorld:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+FEISHU_ENV = {"FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": "sec", "FEISHU_ENCRYPT_KEY": ENCRYPT_KEY,
+              "FEISHU_VERIFICATION_TOKEN": VERIFICATION_TOKEN}
+
+
+async def start_feishu_app(database_url: str, schema: str | None, *, start: datetime,
+                           monkeypatch: Any, **feishu_env: str) -> tuple[FeishuWorld, Any, Any]:
+    """The whole bot as `collab-bot serve` builds it, Feishu configured through the environment.
+    Returns (world, server, task) for `stop_feishu_app`."""
+    from bot.app import build
+    from bot.settings import Settings
+    from bot.time_settings import TimeSettings
+    from storage.db import Database
+    from workflows.clock import VirtualClock
+
+    fake = await FakeFeishu().start()
+    for name, value in {**FEISHU_ENV, "FEISHU_DOMAIN": fake.url, **feishu_env}.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(database_url=database_url, virtual_clock=True, archive_dir=None)  # type: ignore[arg-type]
+    app = build(settings, clock=VirtualClock(start), time_settings=TimeSettings(tick_sweep_seconds=0.2))
+    assert "feishu" in app.adapters
+    if schema:
+        await app.db.dispose()
+        app.db = Database(database_url, schema=schema)
+        app.core.db = app.delivery.db = app.scheduler.db = app.db
+    await app.db.create_all()
+    await app.core.import_org(feishu_org())
+    server = uvicorn.Server(uvicorn.Config(app.asgi, host="127.0.0.1", port=0, log_level="warning",
+                                           lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    world = FeishuWorld(app=app, fake=fake, base_url=f"http://127.0.0.1:{port}")
+    await world.settle()
+    return world, server, task
+
+
+async def stop_feishu_app(world: FeishuWorld, server: Any, task: Any) -> None:
+    await world.aclose()
+    server.should_exit = True
+    await task
+    await world.fake.stop()

@@ -6,41 +6,24 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
-from adapters.feishu.adapter import FeishuAdapter
-from bot.delivery import DeliveryWorker
+from feishu_fakes import card_action, message_event
+from feishu_world import GROUP, FeishuWorld, card_text, start_feishu_app, stop_feishu_app
 from storage.tables import AuditEvent, CollaborationRequest
-from feishu_fakes import FakeFeishu, card_action, message_event, settings
-from feishu_world import GROUP, FeishuWorld, card_text, feishu_org
-from workflows.clock import VirtualClock
-from workflows.core import Core
 
-DEMO_ORG = Path(__file__).parents[1] / "bot" / "data" / "demo_org.yaml"
 START = datetime(2026, 7, 13, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
 HEADS = {"产品部": "wang", "技术部": "li", "设计部": "huang"}
 
 
 @pytest.fixture
-async def world(db):
-    fake = await FakeFeishu().start()
-    clock = VirtualClock(START)
-    core = Core(db=db, clock=clock)
-    await core.import_org(feishu_org(str(DEMO_ORG)))
-    adapters: dict = {}
-    delivery = DeliveryWorker(db=db, clock=clock, adapters=adapters)
-    adapters["feishu"] = adapter = FeishuAdapter(settings=settings(fake.url), core=core)
-    await adapter.start()
-    built = FeishuWorld(fake=fake, adapter=adapter, delivery=delivery)
-    await built.settle()
-    yield built
-    await built.aclose()
-    await adapter.stop()
-    await fake.stop()
+async def world(database_url, monkeypatch):
+    started = await start_feishu_app(*database_url, start=START, monkeypatch=monkeypatch)
+    yield started[0]
+    await stop_feishu_app(*started)
 
 
 async def confirm_all(world: FeishuWorld, action_id: str) -> None:
@@ -61,7 +44,8 @@ async def file_by_form(world: FeishuWorld) -> dict:
         "content": "技术部=开发页面与接口；设计部=视觉稿"})
 
 
-async def test_product_page_request_from_filing_to_archive_in_feishu(world, db):
+async def test_product_page_request_from_filing_to_archive_in_feishu(world):
+    db = world.app.db
     filed = await file_by_form(world)
     assert filed["toast"]["type"] == "success" and "XT-2026-001" in filed["toast"]["content"]
     [request_card] = [m for m in world.fake.to(GROUP) if m["type"] == "interactive"]
@@ -134,7 +118,8 @@ async def test_product_page_request_from_filing_to_archive_in_feishu(world, db):
     assert actions.count("click.refused") == 4  # R25: every refusal leaves its audit row
 
 
-async def test_a_re_pushed_command_files_one_request_and_answers_once(world, db):
+async def test_a_re_pushed_command_files_one_request_and_answers_once(world):
+    db = world.app.db
     command = "/协作 新建\n名称: 新品详情页改版\n背景与目标: 提升详情页转化率10%\n协作部门: 技术部、设计部\n" \
               "截止: 8/15\n交付标准: 页面加载时间≤2秒"
     first = await world.say("sun", command, event_id="ev-repush")
@@ -147,7 +132,8 @@ async def test_a_re_pushed_command_files_one_request_and_answers_once(world, db)
     assert answered and len(answered) == len(world.last)  # answered once, not once per push
 
 
-async def test_form_errors_come_back_as_an_error_toast_and_file_nothing(world, db):
+async def test_form_errors_come_back_as_an_error_toast_and_file_nothing(world):
+    db = world.app.db
     await world.say("sun", "/协作 新建")
     answer = await world.submit("sun", world.last[0], {"title": "新品详情页改版，标题远远超过二十个字的限制了吧",
                                                        "depts": ["技术部"], "due": "2026-08-15 +0800"})
@@ -161,15 +147,10 @@ async def test_a_stranger_gets_a_clear_answer_in_chinese(world):
     assert "ou_nobody" in reply
 
 
-async def test_the_long_connection_drives_the_same_core(db):
-    fake = await FakeFeishu().start()
-    clock = VirtualClock(START)
-    core = Core(db=db, clock=clock)
-    await core.import_org(feishu_org(str(DEMO_ORG)))
-    adapters: dict = {}
-    delivery = DeliveryWorker(db=db, clock=clock, adapters=adapters)
-    adapters["feishu"] = adapter = FeishuAdapter(settings=settings(fake.url, mode="ws"), core=core)
-    await adapter.start()
+async def test_the_long_connection_drives_the_same_core(database_url, monkeypatch):
+    world, server, task = await start_feishu_app(*database_url, start=START, monkeypatch=monkeypatch,
+                                                 FEISHU_MODE="ws")
+    fake = world.fake
     try:
         await asyncio.wait_for(fake.ws_connected.wait(), 60)
         command = "@bot /协作 新建\n名称: 新品详情页改版\n背景与目标: 提升详情页转化率10%\n" \
@@ -177,19 +158,16 @@ async def test_the_long_connection_drives_the_same_core(db):
         answer = await fake.push(message_event(command, sender="ou_sun", chat_id=GROUP,
                                                event_id="ws-file"))
         assert answer["code"] == 200
-        await adapter.drain()
-        await delivery.drain()
-        world = FeishuWorld(fake=fake, adapter=adapter, delivery=delivery)
+        await world.settle()
+        assert "XT-2026-001" in fake.replies("om_ws-file")[0]["content"]["text"]
         approve = world.buttons("request.approve")[0]
         click = await fake.push(card_action(approve["value"], operator="ou_wang", event_id="ws-ok",
                                             message_id=approve["message_id"], chat_id=GROUP),
                                 message_id="frame-2")
         assert click["body"]["toast"]["type"] == "success"
         assert "已通过初审" in card_text(click["body"]["card"]["data"])
-        async with db.uow() as uow:
+        async with world.app.db.uow() as uow:
             [request] = await uow.all(select(CollaborationRequest))
         assert (request.number, request.state) == ("XT-2026-001", "approved")
-        await world.aclose()
     finally:
-        await adapter.stop()
-        await fake.stop()
+        await stop_feishu_app(world, server, task)

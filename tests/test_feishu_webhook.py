@@ -207,3 +207,14 @@ async def test_a_reply_feishu_refuses_is_logged_and_the_event_still_acknowledged
     await adapter.drain()
     assert response.status_code == 200 and len(core.events) == 1
     assert "not sent" in caplog.text
+
+
+async def test_a_rate_limited_reply_is_retried_with_the_same_uuid(env, fake):
+    adapter, core, client = env
+    fake.script("POST", "/reply", status=429, body={"code": 99991400, "msg": "limit"},
+                headers={"x-ogw-ratelimit-reset": "0"})
+    await post(client, message_event("@bot 新建", sender="ou_pm", event_id="r-429"))
+    await adapter.drain()
+    attempts = fake.find("POST", "/om_r-429/reply")
+    assert len(attempts) == 2 and attempts[0].json["uuid"] == attempts[1].json["uuid"]
+    assert [m["content"] for m in fake.replies("om_r-429")] == [{"text": "ok"}]

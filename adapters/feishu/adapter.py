@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 Handle = Callable[[Event], Awaitable[Reply]]
 EVENTS_PATH = "/feishu/events"
+REPLY_ATTEMPTS = 3
+REPLY_MAX_WAIT = 5.0  # seconds; longer rate-limit hints are not worth holding a reply for
 
 
 class FeishuAdapter:
@@ -150,13 +152,22 @@ class FeishuAdapter:
                                         form_sent=reply.form is not None)
 
     async def _reply(self, message_id: str, event_id: str, messages: list[tuple[str, str]]) -> None:
+        """Answer in the thread; a rate limit or a 5xx gets a few short retries (same `uuid`,
+        so never twice). The state is committed either way: only this answer can be lost."""
         for index, (msg_type, content) in enumerate(messages):
-            try:
-                await self.api.reply(message_id=message_id, msg_type=msg_type, content=content,
-                                     uuid=f"r{index}-{event_id}")
-            except Exception as exc:  # the state is committed; only this answer is lost (logged)
-                log.warning("Feishu reply to %s not sent: %s", message_id, exc)
-                return
+            for attempt in range(REPLY_ATTEMPTS):
+                try:
+                    await self.api.reply(message_id=message_id, msg_type=msg_type, content=content,
+                                         uuid=f"r{index}-{event_id}")
+                    break
+                except FeishuApiError as exc:
+                    if not exc.retryable or attempt + 1 == REPLY_ATTEMPTS:
+                        log.warning("Feishu reply to %s not sent: %s", message_id, exc)
+                        return
+                    await asyncio.sleep(min(REPLY_MAX_WAIT, exc.retry_after or 1.0))
+                except Exception as exc:
+                    log.warning("Feishu reply to %s not sent: %s", message_id, exc)
+                    return
 
     # --- outbound -----------------------------------------------------------------------------
 
