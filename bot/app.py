@@ -85,14 +85,16 @@ def load_org_file(path: Path) -> Any:
     return parse_org(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def build(settings: Settings, *, clock: Clock | None = None, time_settings: TimeSettings | None = None) -> App:
+def build(settings: Settings, *, clock: Clock | None = None, time_settings: TimeSettings | None = None,
+          db: Database | None = None) -> App:
     clock = clock or make_clock(settings)
-    db = Database(settings.database_url)
+    db = db or Database(settings.database_url)
     core = Core(db=db, clock=clock, archive_dir=settings.archive_dir)
     metrics = Metrics()
     adapters: dict[str, Any] = {}
     delivery = DeliveryWorker(db=db, clock=clock, adapters=adapters, settings=time_settings, metrics=metrics)
-    scheduler = Scheduler(db=db, core=core, clock=clock, settings=time_settings, metrics=metrics)
+    scheduler = Scheduler(db=db, core=core, clock=clock, settings=time_settings, metrics=metrics,
+                          on_work=delivery.kick)
     facade = KickingCore(core, metrics, delivery)
 
     async def clock_moved() -> None:
@@ -111,23 +113,19 @@ def build(settings: Settings, *, clock: Clock | None = None, time_settings: Time
 
 def platform_adapters(core: Any) -> dict[str, Any]:
     """Slack / Feishu when their settings are present — imported only then."""
+    from adapters.feishu.settings import FeishuSettings
+    from adapters.slack.settings import SlackSettings
+
     found: dict[str, Any] = {}
-    with contextlib.suppress(ImportError):
-        from adapters.slack.settings import SlackSettings
+    slack, feishu = SlackSettings(), FeishuSettings()
+    if slack.configured:
+        from adapters.slack.adapter import SlackAdapter
 
-        slack = SlackSettings()
-        if slack.configured:
-            from adapters.slack.adapter import SlackAdapter
+        found["slack"] = SlackAdapter(settings=slack, core=core)
+    if feishu.configured:
+        from adapters.feishu.adapter import FeishuAdapter
 
-            found["slack"] = SlackAdapter(settings=slack, core=core)
-    with contextlib.suppress(ImportError):
-        from adapters.feishu.settings import FeishuSettings
-
-        feishu = FeishuSettings()
-        if feishu.configured:
-            from adapters.feishu.adapter import FeishuAdapter
-
-            found["feishu"] = FeishuAdapter(settings=feishu, core=core)
+        found["feishu"] = FeishuAdapter(settings=feishu, core=core)
     return found
 
 

@@ -112,3 +112,16 @@ async def test_english_workspace_answers_in_english(core):
         ws.locale = "en"
     reply = await core.handle(say("sun", "new\ntitle: x\ndepts: Finance\ndue: 8/15", "en1"))
     assert "No department \"Finance\"" in reply.text
+
+
+async def test_a_deadline_in_a_year_without_an_official_schedule_warns_the_admins_once(core):
+    for r in (1, 2):  # two requests, each with 2030 deadlines (R9/R10/R11 timers)
+        await core.handle(say("sun", FILE.replace("due: 8/15", "due: 2030-03-01"), f"y{r}a"))
+        await core.handle(click("wang", "request.approve", {"r": r}, f"y{r}b"))
+        reply = await core.handle(say("sun", f"assign XT-2026-00{r}\ntask: 开发 | lead: 技术部 | owner: 郑凯 | due: 2030-02-25",
+                                      f"y{r}c"))
+        assert reply.ok, reply.text
+        for head, dept in (("wang", 2), ("li", 4), ("huang", 5)):
+            assert (await core.handle(click(head, "task.confirm", {"r": r, "d": dept}, f"y{r}{head}"))).ok
+    warnings = [o for o in await rows(core, OutboxMessage) if o.kind == "dm" and "2030" in o.payload["card"]["title"]]
+    assert len(warnings) == 1 and warnings[0].conversation == "zhao"  # the demo org's admin

@@ -23,6 +23,7 @@ from workflows.clock import Clock
 from workflows.commands import CommandError, error_text, parse, usage
 from workflows.context import Ctx
 from workflows.errors import Refused, UserError
+from workflows.estimates import warn_estimated_years
 from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Reply, Tenant
 from workflows.i18n import translator
 from workflows.archive import write_files
@@ -71,6 +72,7 @@ class Core:
                 raise _Abort(self._error_reply(ctx, exc, form=isinstance(event, FormSubmitted))) from None
             except Refused as exc:
                 raise _Abort(Reply(ok=False, refused=True, text=ctx.t(exc.key, **exc.params)), exc) from None
+            await warn_estimated_years(ctx)
             if ctx.reply_card is not None and reply.card is None:
                 reply.card = ctx.reply_card
             exports = list(ctx.exports)
@@ -143,6 +145,7 @@ class Core:
             ctx = Ctx(uow=uow, workspace=ws, now=now)
             await ctx.load_org()
             await handler(ctx, timer)
+            await warn_estimated_years(ctx)
         else:
             log.error("timer %s: no workspace or handler for %s", timer.id, timer.kind)
         timer.state, timer.fired_at = "fired", now

@@ -44,8 +44,8 @@ def raci_card(ctx: Ctx, request: CollaborationRequest, tasks: list[Task],
             waiting += heads
             if request.state == "assigning":
                 buttons.append(button(ctx, "task.confirm", "button.confirm_for", key=raci_key(request),
-                                      allowed=heads, style="primary", r=request.id, d=d))
-                buttons[-1].label = t("button.confirm_for", dept=ctx.dept_name(d))
+                                      allowed=heads, style="primary", label_args={"dept": ctx.dept_name(d)},
+                                      r=request.id, d=d))
         fields.append(CardField(ctx.dept_name(d), value))
     return Card(title=t("raci.title", number=request.number, title=request.title),
                 tone="success" if not waiting else "info",
