@@ -67,6 +67,27 @@ def _serve(settings: Settings, *, banner: str = "") -> None:
     uvicorn.run(app.asgi, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 
+def _sync_feishu(args: argparse.Namespace) -> int:
+    """`collab-bot org sync feishu`: departments and leaders from the contact API (optional)."""
+    from adapters.base import DeliveryError
+    from adapters.feishu.directory import sync_to_file
+    from adapters.feishu.settings import FeishuSettings
+
+    feishu = FeishuSettings()
+    if not feishu.configured:
+        print("FEISHU_APP_ID / FEISHU_APP_SECRET are not set", file=sys.stderr)
+        return 2
+    try:
+        doc = asyncio.run(sync_to_file(settings=feishu, out=args.out, override=args.override,
+                                       tenant_key=args.tenant_key))
+    except (OSError, ValueError, DeliveryError) as exc:
+        print(f"org sync failed: {exc}", file=sys.stderr)
+        return 2
+    print(f"org written: {args.out} ({len(doc['departments'])} departments, {len(doc['people'])} people)"
+          f" — review it, then: collab-bot org import {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="collab-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,9 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--database", help="database URL (default: sqlite:///collab-demo.db)")
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
-    org = sub.add_parser("org", help="org commands")
-    org.add_argument("action", choices=["import"])
-    org.add_argument("file", type=Path)
+    orgs = sub.add_parser("org", help="org commands").add_subparsers(dest="org_command", required=True)
+    orgs.add_parser("import", help="load an org YAML").add_argument("file", type=Path)
+    sync = orgs.add_parser("sync", help="read departments and leaders from a platform directory into a YAML")
+    sync.add_argument("platform", choices=["feishu"])
+    sync.add_argument("--out", type=Path, default=Path("org.yaml"))
+    sync.add_argument("--override", type=Path, help="an org YAML whose entries win over the directory")
+    sync.add_argument("--tenant-key", default="")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -98,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "db":
         asyncio.run(_prepare(Settings(), None))
         print("database upgraded:", Settings().database_url)
+    elif args.command == "org" and args.org_command == "sync":
+        return _sync_feishu(args)
     elif args.command == "org":
         settings = Settings()
         try:
