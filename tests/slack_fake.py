@@ -47,6 +47,7 @@ class FakeSlack:
     async def start(self) -> "FakeSlack":
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # users.info & co. are sent as GET
         app.router.add_post("/hooks/{rest:.*}", self._hook)
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app)
