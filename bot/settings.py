@@ -13,7 +13,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
-    archive_dir: Path = Path("archives")
+    archive_dir: Path | None = Path("archives")  # R22 archive files (None: database only)
     org_file: Path | None = None  # imported at start-up when set
     local_platform: bool = False  # serve the embedded local platform's API (always on in the demo)
     local_workspace: str = "demo"

@@ -41,3 +41,18 @@ async def db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
     await database.create_all()
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+async def platform(database_url: tuple[str, str | None]):
+    """The local platform over real HTTP, the demo org, a virtual clock at Mon 2026-07-13 10:00
+    Asia/Shanghai (a working day)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.harness import start_platform, stop_platform
+
+    url, schema = database_url
+    started = await start_platform(url, schema, start=datetime(2026, 7, 13, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    yield started[0]
+    await stop_platform(*started)

@@ -20,7 +20,7 @@ from storage.db import Database, UnitOfWork
 from storage.tables import AuditEvent, Person, PersonIdentity, ProcessedEvent, Timer, Workspace
 from workflows import org
 from workflows.clock import Clock
-from workflows.commands import CommandError, parse, usage
+from workflows.commands import CommandError, error_text, parse, usage
 from workflows.context import Ctx
 from workflows.errors import Refused, UserError
 from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Reply, Tenant
@@ -99,7 +99,7 @@ class Core:
             try:
                 command = parse(event.text)
             except CommandError as exc:
-                raise UserError(exc.key, usage=exc.verb or "help", **exc.params) from None
+                raise _Abort(Reply(ok=False, text=error_text(exc, ctx.t))) from None
             return await COMMANDS[command.verb](ctx, command)
         if isinstance(event, ActionInvoked):
             handler = ACTIONS.get(event.action_id)

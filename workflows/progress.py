@@ -14,7 +14,7 @@ from workflows.states import ACTIVE
 from workflows.views.progress import board_card, daily_card
 
 STATUS_WORDS = {"not_started", "in_progress", "done", "delayed"}
-RISK_WORDS = {"high", "medium", "low", "高": "high", "中": "medium", "低": "low"}
+RISK_WORDS = {"high": "high", "medium": "medium", "low": "low", "高": "high", "中": "medium", "低": "low"}
 
 
 async def post_daily(ctx: Ctx, *, command: Command) -> Reply:

@@ -1,0 +1,155 @@
+"""The Feishu/Lark adapter: both transports into one `process()`, and `deliver()` out.
+
+HTTP (`POST /feishu/events`, events and card callbacks alike) and the long connection hand the
+decrypted payload to `process()`, which translates it (inbound.py), gives the event to the core
+and answers: `{"challenge": …}`, a card callback's toast plus updated card, or `{}`. The core
+commits before we answer, so an acknowledged event is never lost; Feishu's re-pushes carry the
+same `header.event_id`, which the core de-duplicates (DESIGN rule 3).
+
+A typed command has no inline answer on Feishu, so the core's `Reply` is sent as a reply to the
+user's message after the ack — off the 3-second path, and never for a re-pushed event.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from adapters.base import DeliveryResult, Outbound
+from adapters.feishu import inbound, render
+from adapters.feishu.api import FeishuApi, FeishuApiError
+from adapters.feishu.deliver import deliver as deliver_outbound
+from adapters.feishu.settings import FeishuSettings
+from adapters.feishu.webhook import Rejected, open_request
+from workflows.events import CommandInvoked, Event, Reply
+from workflows.i18n import translator
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[Event], Awaitable[Reply]]
+EVENTS_PATH = "/feishu/events"
+
+
+class FeishuAdapter:
+    platform = "feishu"
+    rate_per_second = 50.0  # Feishu: 50 requests/s (1000/min) per app for sending messages
+    rate_per_chat = 5.0  # … and 5 QPS per chat, shared by all bots in it
+
+    def __init__(self, *, settings: FeishuSettings, handle: Handle, api: FeishuApi | None = None,
+                 wall_clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self._handle = handle
+        self.api = api or FeishuApi(settings=settings)
+        self._wall_clock = wall_clock  # transport time (replay window), not the core's clock
+        self._t = translator(settings.locale)
+        self.bot_open_id: str | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._connection: Any = None  # ws.LongConnection when FEISHU_MODE=ws
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route(EVENTS_PATH, self.http_endpoint, methods=["POST"])]
+
+    async def start(self) -> None:
+        self._spawn(self._learn_bot_id())
+        if self.settings.mode == "ws":
+            from adapters.feishu.ws import LongConnection  # lark-oapi is imported in its thread
+
+            self._connection = LongConnection(settings=self.settings, process=self.process,
+                                              loop=asyncio.get_running_loop())
+            self._connection.start()
+
+    async def stop(self) -> None:
+        if self._connection is not None:
+            await self._connection.stop()
+            self._connection = None
+        await self.drain()
+        await self.api.aclose()
+
+    async def drain(self) -> None:
+        """Wait for the replies still being sent (tests; graceful shutdown)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _learn_bot_id(self) -> None:
+        try:
+            self.bot_open_id = await self.api.bot_open_id() or None
+        except FeishuApiError as exc:
+            log.warning("Feishu bot info unavailable (%s): a group message must open with @bot", exc)
+
+    # --- inbound ------------------------------------------------------------------------------
+
+    async def http_endpoint(self, request: Request) -> JSONResponse:
+        declared = request.headers.get("content-length", "0")
+        if declared.isdigit() and int(declared) > 1024 * 1024:
+            return self._rejection(Rejected(400, "feishu.webhook.too_large"))
+        body = await request.body()
+        try:
+            payload = open_request(body=body, headers=request.headers, settings=self.settings,
+                                   now=self._wall_clock())
+            return JSONResponse(await self.process(payload))
+        except Rejected as rejected:
+            return self._rejection(rejected)
+        except inbound.MalformedPayload as exc:
+            return self._rejection(Rejected(400, "feishu.webhook.malformed", reason=str(exc)))
+        except Exception:
+            log.exception("Feishu event failed; Feishu will push it again")
+            return JSONResponse({"msg": self._t("feishu.webhook.unavailable")}, status_code=503)
+
+    def _rejection(self, rejected: Rejected) -> JSONResponse:
+        return JSONResponse({"msg": self._t(rejected.key, **rejected.params)},
+                            status_code=rejected.status)
+
+    async def process(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """One decrypted payload from either transport → the body Feishu gets back."""
+        parsed = inbound.parse(payload, bot_open_id=self.bot_open_id)
+        if isinstance(parsed, inbound.UrlVerification):
+            return {"challenge": parsed.challenge}
+        if isinstance(parsed, inbound.Ignored):
+            log.debug("Feishu payload ignored: %s", parsed.reason)
+            return {}
+        if isinstance(parsed.event, CommandInvoked):
+            reply = await self._handle(parsed.event)  # raises → 503 / SDK 500 → pushed again
+            messages = render.reply_messages(reply, locale=self.settings.locale)
+            if messages:
+                self._spawn(self._reply(parsed.message_id, parsed.event.event_id, messages))
+            return {}
+        return await self._card_action(parsed)
+
+    async def _card_action(self, parsed: inbound.Inbound) -> dict[str, Any]:
+        try:
+            reply = await self._handle(parsed.event)
+        except Exception:
+            log.exception("Feishu card action failed")
+            return {"toast": {"type": "error", "content": self._t("feishu.toast.failed")}}
+        if reply.form is not None and not reply.duplicate and parsed.message_id:
+            form = render.card_content(reply.form, locale=self.settings.locale)
+            self._spawn(self._reply(parsed.message_id, parsed.event.event_id,
+                                    [("interactive", form)]))
+        return render.callback_response(reply, locale=self.settings.locale,
+                                        form_sent=reply.form is not None)
+
+    async def _reply(self, message_id: str, event_id: str, messages: list[tuple[str, str]]) -> None:
+        for index, (msg_type, content) in enumerate(messages):
+            try:
+                await self.api.reply(message_id=message_id, msg_type=msg_type, content=content,
+                                     uuid=f"r{index}-{event_id}")
+            except FeishuApiError as exc:
+                log.warning("Feishu reply to %s not sent: %s", message_id, exc)
+                return
+
+    # --- outbound -----------------------------------------------------------------------------
+
+    async def deliver(self, message: Outbound) -> DeliveryResult:
+        return await deliver_outbound(message, api=self.api, settings=self.settings)

@@ -1,0 +1,102 @@
+"""The local platform, for real: the app on a uvicorn server on 127.0.0.1 (random port), driven
+over HTTP exactly as the issue's API describes, with a virtual clock."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+import httpx
+import uvicorn
+
+from bot.app import DEMO_ORG, App, build, load_org_file
+from bot.settings import Settings
+from bot.time_settings import TimeSettings
+from workflows.clock import VirtualClock
+
+
+class LocalPlatform:
+    """A person's-eye client of the local platform API."""
+
+    def __init__(self, app: App, base: str) -> None:
+        self.app, self.http = app, httpx.AsyncClient(base_url=base, timeout=10)
+        self.sent = 0
+
+    async def say(self, user: str, text: str, *, chat: str = "g1", event_id: str | None = None) -> dict[str, Any]:
+        body = {"chat": chat, "user": user, "text": text} | ({"event_id": event_id} if event_id else {})
+        r = await self.http.post("/local/messages", json=body)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def click(self, user: str, button: dict[str, Any], *, chat: str = "g1",
+                    event_id: str | None = None) -> dict[str, Any]:
+        body = {"chat": chat, "user": user, "message_id": button["message_id"],
+                "action_id": button["action_id"], "value": button["value"]}
+        r = await self.http.post("/local/actions", json=body | ({"event_id": event_id} if event_id else {}))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def submit(self, user: str, form_id: str, fields: dict[str, Any], *, context: dict | None = None,
+                     chat: str = "g1") -> dict[str, Any]:
+        r = await self.http.post("/local/actions", json={"chat": chat, "user": user, "form_id": form_id,
+                                                         "value": {**fields, "context": context or {}}})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def settle(self) -> None:
+        """Let the outbox drain (a person would wait a moment for the bot's messages)."""
+        await self.app.scheduler.kick()
+        await self.app.delivery.drain()
+
+    async def messages(self, chat: str = "g1") -> list[dict[str, Any]]:
+        await self.settle()
+        return (await self.http.get(f"/local/chats/{chat}/messages")).json()["messages"]
+
+    async def dms(self, user: str) -> list[dict[str, Any]]:
+        await self.settle()
+        return (await self.http.get(f"/local/users/{user}/messages")).json()["messages"]
+
+    async def buttons(self, action_id: str, *, chat: str = "g1", label: str | None = None) -> list[dict[str, Any]]:
+        found = []
+        for m in await self.messages(chat):
+            for b in (m["card"] or {}).get("buttons", []):
+                if b["action_id"] == action_id and (label is None or label in b["label"]):
+                    found.append({**b, "message_id": m["id"]})
+        return found
+
+    async def advance(self, minutes: float) -> None:
+        r = await self.http.post("/local/clock", json={"advance_minutes": minutes})
+        assert r.status_code == 200, r.text
+        await self.settle()
+
+    async def set_time(self, when: datetime) -> None:
+        r = await self.http.post("/local/clock", json={"set": when.isoformat()})
+        assert r.status_code == 200, r.text
+        await self.settle()
+
+
+async def start_platform(database_url: str, schema: str | None, *, start: datetime, org=DEMO_ORG):
+    """Returns (platform, server, task); `stop_platform` ends them."""
+    settings = Settings(database_url=database_url, local_platform=True, virtual_clock=True,
+                        archive_dir=None)  # type: ignore[arg-type]
+    app = build(settings, clock=VirtualClock(start), time_settings=TimeSettings(tick_sweep_seconds=0.2))
+    if schema:
+        from storage.db import Database
+
+        await app.db.dispose()
+        app.db = Database(database_url, schema=schema)
+        app.core.db = app.delivery.db = app.scheduler.db = app.db
+    await app.db.create_all()
+    await app.core.import_org(load_org_file(org))
+    server = uvicorn.Server(uvicorn.Config(app.asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return LocalPlatform(app, f"http://127.0.0.1:{port}"), server, task
+
+
+async def stop_platform(platform: LocalPlatform, server: uvicorn.Server, task: asyncio.Task) -> None:
+    await platform.http.aclose()
+    server.should_exit = True
+    await task

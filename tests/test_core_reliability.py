@@ -1,0 +1,114 @@
+"""DESIGN rules 2, 3, 6 and 7 through the core itself: one effect per event id, one transition
+per pair of concurrent clicks, refusals change nothing and leave an audit row, bad input gets a
+clear answer in the user's language and writes nothing."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from sqlmodel import select
+
+DEMO_ORG = __import__("pathlib").Path(__file__).resolve().parents[1] / "bot" / "data" / "demo_org.yaml"
+from storage.tables import AuditEvent, CollaborationRequest, Confirmation, OutboxMessage
+from workflows.clock import VirtualClock
+from workflows.core import Core
+from workflows.events import ActionInvoked, CommandInvoked, Tenant
+from workflows.org import parse_org
+
+T = Tenant("local", "demo")
+FILE = "new\ntitle: 新品详情页改版\ngoal: 提升转化率\ndepts: 技术部、设计部\ndue: 8/15\nstandard: 页面加载时间≤2秒"
+
+
+@pytest.fixture
+async def core(db):
+    core = Core(db=db, clock=VirtualClock(datetime(2026, 7, 13, 10, tzinfo=ZoneInfo("Asia/Shanghai"))))
+    await core.import_org(parse_org(yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8"))))
+    return core
+
+
+def say(user: str, text: str, event_id: str) -> CommandInvoked:
+    return CommandInvoked(tenant=T, actor=user, conversation="g1", event_id=event_id, text=text)
+
+
+def click(user: str, action_id: str, value: dict, event_id: str) -> ActionInvoked:
+    return ActionInvoked(tenant=T, actor=user, conversation="g1", event_id=event_id, action_id=action_id, value=value)
+
+
+async def rows(core, model):
+    async with core.db.uow() as uow:
+        return await uow.all(select(model))
+
+
+async def to_assigning(core) -> None:
+    await core.handle(say("sun", FILE, "e1"))
+    await core.handle(click("wang", "request.approve", {"r": 1}, "e2"))
+    reply = await core.handle(say("sun", "assign XT-2026-001\ntask: 开发 | lead: 技术部 | owner: 郑凯 | due: 8/10", "e3"))
+    assert reply.ok, reply.text
+
+
+async def test_the_same_event_delivered_twice_has_one_effect(core):
+    first = await core.handle(say("sun", FILE, "slack-retry-1"))
+    again = await core.handle(say("sun", FILE, "slack-retry-1"))
+    assert first.ok and not first.duplicate
+    assert again.duplicate
+    assert len(await rows(core, CollaborationRequest)) == 1
+    assert len([o for o in await rows(core, OutboxMessage) if o.kind == "post"]) == 1
+
+
+async def test_two_concurrent_clicks_on_one_confirm_make_one_transition(core):
+    await to_assigning(core)
+    value = {"r": 1, "d": 4, "k": "raci:1"}  # 技术部
+    a, b = await asyncio.gather(core.handle(click("li", "task.confirm", value, "c1")),
+                                core.handle(click("li", "task.confirm", value, "c2")))
+    assert sorted([a.ok, b.ok]) == [False, True]
+    assert "已由 李强" in (a.text if not a.ok else b.text)
+    assert len(await rows(core, Confirmation)) == 1
+    assert [x.action for x in await rows(core, AuditEvent)].count("task.confirm") == 1
+
+
+async def test_a_refused_click_changes_nothing_answers_privately_and_is_audited(core):
+    await to_assigning(core)
+    before = await rows(core, OutboxMessage)
+    reply = await core.handle(click("huang", "task.confirm", {"r": 1, "d": 4}, "x1"))  # 设计部 head for 技术部
+    assert reply.refused and not reply.ok and "技术部" in reply.text
+    assert await rows(core, Confirmation) == []
+    assert len(await rows(core, OutboxMessage)) == len(before)  # nothing said in the group
+    refused = [a for a in await rows(core, AuditEvent) if a.action == "click.refused"]
+    assert len(refused) == 1 and refused[0].detail["reason"] == "refused.confirm"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("新建\n名称: 一个名字非常非常非常非常非常非常长的协作需求\n协作部门: 技术部\n截止: 8/15", "不能超过 20 字"),
+    ("新建\n名称: 改版\n背景与目标: " + "很" * 101 + "\n协作部门: 技术部\n截止: 8/15", "不能超过 100 字"),
+    ("新建\n名称: 改版\n协作部门: 财务部\n截止: 8/15", "财务部"),
+    ("新建\n名称: 改版\n协作部门: 技术部\n截止: 下下下周", "截止"),
+    ("分工", "分工"),
+    ("飞起来", "帮助"),
+])
+async def test_bad_input_gets_a_clear_answer_and_writes_nothing(core, text, expected):
+    reply = await core.handle(say("sun", text, "bad"))
+    assert not reply.ok and expected in reply.text, reply.text
+    assert await rows(core, CollaborationRequest) == []
+    assert await rows(core, AuditEvent) == []
+
+
+async def test_vague_wording_is_flagged_not_silently_accepted(core):
+    reply = await core.handle(say("sun", FILE.replace("页面加载时间≤2秒", "尽快上线，差不多就行"), "v"))
+    assert reply.ok and "尽快" in reply.text and "差不多" in reply.text and "可衡量" in reply.text
+
+
+async def test_an_unknown_person_is_named(core):
+    reply = await core.handle(say("U_STRANGER", FILE, "u"))
+    assert not reply.ok and "U_STRANGER" in reply.text
+
+
+async def test_english_workspace_answers_in_english(core):
+    async with core.db.uow() as uow:
+        from storage.tables import Workspace
+        ws = await uow.get(Workspace, "local:demo")
+        ws.locale = "en"
+    reply = await core.handle(say("sun", "new\ntitle: x\ndepts: Finance\ndue: 8/15", "en1"))
+    assert "No department \"Finance\"" in reply.text

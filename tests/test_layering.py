@@ -1,0 +1,37 @@
+"""DESIGN: imports flow bot → adapters → workflows → storage; the core never imports a platform SDK."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SDKS = ("slack_bolt", "slack_sdk", "lark_oapi", "dingtalk_stream", "alibabacloud")
+RULES = {"workflows": SDKS + ("bot", "adapters"), "storage": SDKS + ("bot", "adapters", "workflows"),
+         "adapters": ("bot",)}
+
+
+def imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_imports_flow_one_way_and_the_core_imports_no_platform_sdk():
+    offences = []
+    for folder, banned in RULES.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            bad = imports(path) & set(banned)
+            if bad:
+                offences.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
+    assert offences == []
+
+
+def test_workflows_never_read_the_wall_clock():
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "workflows").rglob("*.py")
+                     if p.name != "clock.py")
+    for call in ("datetime.now(", "datetime.utcnow(", "date.today(", "time.time("):
+        assert call not in text
