@@ -155,3 +155,14 @@ def test_metadata_round_trips(value):
 
     meta = decode_metadata(encode_metadata(value=value, channel="C1", message="1.2"))
     assert meta == {"value": value, "channel": "C1", "message": "1.2", "response_url": ""}
+
+
+def test_more_than_ten_checkboxes_become_a_multi_select_with_the_same_answer():
+    standards = [Option(f"s{i}", f"标准 {i}") for i in range(12)]
+    card = Card(title="交付", form=Form("request.deliver", "提交", inputs=[
+        Input("met", "自检", "checkbox", options=standards)]))
+    view = render_modal(card, metadata="{}", t=zh)
+    [block] = [b for b in view["blocks"] if b["type"] == "input"]
+    assert block["element"]["type"] == "multi_static_select"
+    assert len(block["element"]["options"]) == 12
+    assert fields_from_state(state_for(view, {"met": ["s0", "s11"]})) == {"met": ["s0", "s11"]}
