@@ -12,11 +12,14 @@ from typing import Any
 import httpx
 import uvicorn
 import yaml
+from sqlalchemy import and_, or_
+from sqlmodel import select
 
 from bot.app import App, build
 from bot.settings import Settings
 from bot.time_settings import TimeSettings
 from slack_fake import FakeSlack
+from storage.tables import OutboxMessage
 from slack_support import SECRET, SlackHttp, action_payload, interactive, view_payload
 from workflows.clock import VirtualClock
 from workflows.org import parse_org
@@ -47,6 +50,24 @@ SLACK_EMAILS = {"U_ZHAO": "zhao@acme.example", "U_HE": "he.li@acme.example",
                 "U_LI": "li.qiang@acme.example"}
 
 
+def visible(body: dict[str, Any]) -> str:
+    """What a person reads in a message: its blocks' texts (or its text without blocks)."""
+    texts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+                texts.append(str(node["text"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(body.get("blocks") or [])
+    return "\n".join(texts) if texts else str(body.get("text", ""))
+
+
 class SlackWorkspace:
     """What people in the Slack workspace do and see."""
 
@@ -58,12 +79,25 @@ class SlackWorkspace:
     def trigger(self) -> str:
         return f"{next(self._ids)}.{TEAM}.trigger"
 
-    async def settle(self) -> None:
-        """The bot's messages go out (a person would wait a moment)."""
-        for _ in range(3):
-            await self.app.scheduler.kick()
+    async def settle(self, timeout: float = 10.0) -> None:
+        """The bot's messages go out (a person would wait a moment): due timers fired, every
+        due outbox row finished by the delivery worker (running in the background, or here),
+        the adapter's inline follow-ups done."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        await self.app.scheduler.kick()
+        while True:
             await self.app.delivery.drain()
             await self.adapter.drain()
+            async with self.app.db.uow() as uow:
+                busy = await uow.all(select(OutboxMessage.id).where(or_(
+                    OutboxMessage.state == "sending",
+                    and_(OutboxMessage.state == "pending",
+                         OutboxMessage.next_attempt_at <= self.app.clock.now()))))
+            if not busy:
+                return
+            assert loop.time() < deadline, f"outbox rows {busy} never finished"
+            await asyncio.sleep(0.01)
 
     async def command(self, user: str, text: str, *, channel: str = "C0618",
                       trigger: str | None = None) -> str:
@@ -75,9 +109,9 @@ class SlackWorkspace:
                                            trigger=trigger or self.trigger(), response_url=hook)
         assert response.status_code == 200, response.text
         await self.settle()
-        answer = response.json().get("text", "") if response.text else ""
+        answer = visible(response.json()) if response.text else ""
         hooks = self.fake.calls_to("hook")[before:]
-        return "\n".join([answer, *(h.body.get("text", "") for h in hooks)]).strip()
+        return "\n".join([answer, *(visible(h.body) for h in hooks)]).strip()
 
     async def mention(self, user: str, text: str, *, channel: str = "C0618") -> str:
         before = len(self.fake.calls_to("chat.postEphemeral"))
@@ -85,15 +119,15 @@ class SlackWorkspace:
                                            event_id=f"Ev{next(self._ids):08d}")
         assert response.status_code == 200, response.text
         await self.settle()
-        return "\n".join(c.body.get("text", "") for c in
-                         self.fake.calls_to("chat.postEphemeral")[before:]
-                         if c.body["user"] == user)
+        return "\n".join(visible(c.body) for c in
+                          self.fake.calls_to("chat.postEphemeral")[before:]
+                          if c.body["user"] == user)
 
     def messages(self, channel: str = "C0618") -> list[tuple[str, dict[str, Any]]]:
         return self.fake.channel(channel)
 
     def text_of(self, channel: str = "C0618") -> str:
-        return "\n".join(str(body) for _ts, body in self.messages(channel))
+        return "\n".join(visible(body) for _ts, body in self.messages(channel))
 
     def buttons(self, action_id: str, *, channel: str = "C0618",
                 label: str | None = None) -> list[tuple[str, dict[str, Any]]]:
@@ -121,7 +155,7 @@ class SlackWorkspace:
         response = await self.http.post(interactive(payload))
         assert response.status_code == 200, response.text
         await self.settle()
-        return "\n".join(h.body.get("text", "") for h in self.fake.calls_to("hook")[before:])
+        return "\n".join(visible(h.body) for h in self.fake.calls_to("hook")[before:])
 
     def last_modal(self) -> dict[str, Any]:
         return self.fake.calls_to("views.open")[-1].body["view"]
@@ -170,6 +204,9 @@ async def start_slack_bot(database_url: str, schema: str | None, *, start: datet
     port = server.servers[0].sockets[0].getsockname()[1]
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10)
     workspace = SlackWorkspace(app, fake, SlackHttp(http))
+    # Slack's pace (1 message/s per channel) is real time and the fake needs none of it: a
+    # scenario posting dozens of cards would otherwise wait that long for nothing.
+    workspace.adapter.rate_per_second = workspace.adapter.rate_per_chat = 1000.0
     await workspace.adapter.drain()  # the identity sync started with the app
     return workspace, server, task, http
 
