@@ -175,12 +175,17 @@ class SlackWorkspace:
 
 
 async def start_slack_bot(database_url: str, schema: str | None, *, start: datetime,
-                          monkeypatch: Any) -> tuple[SlackWorkspace, uvicorn.Server, Any, Any]:
+                          monkeypatch: Any, socket_mode: bool = False
+                          ) -> tuple[SlackWorkspace, uvicorn.Server, Any, Any]:
+    """The app as `collab-bot serve` builds it, Slack configured through the environment:
+    HTTP mode (signing secret), or Socket Mode (app token) against the fake's WebSocket."""
     fake = await FakeSlack(team=TEAM).start()
     fake.emails.update(SLACK_EMAILS)
-    for name, value in {"SLACK_BOT_TOKEN": "xoxb-618", "SLACK_SIGNING_SECRET": SECRET,
-                        "SLACK_APP_TOKEN": "", "SLACK_MODE": "http",
-                        "SLACK_API_URL": fake.api_url}.items():
+    transport = ({"SLACK_APP_TOKEN": "xapp-1-618", "SLACK_SIGNING_SECRET": ""} if socket_mode
+                 else {"SLACK_APP_TOKEN": "", "SLACK_SIGNING_SECRET": SECRET})
+    monkeypatch.delenv("SLACK_MODE", raising=False)  # chosen by which token is set
+    for name, value in {"SLACK_BOT_TOKEN": "xoxb-618", "SLACK_API_URL": fake.api_url,
+                        **transport}.items():
         monkeypatch.setenv(name, value)
     settings = Settings(database_url=database_url, local_platform=False,
                         archive_dir=None)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from slack_bot import start_slack_bot, stop_slack_bot
+from slack_support import recorded
 from storage.tables import (AuditEvent, CollaborationRequest, Confirmation, Issue,
                             OutboxMessage, PlanChange, Task)
 
@@ -149,3 +150,44 @@ async def test_618_promotion_runs_end_to_end_in_slack(slack):
     assert outbox and {r.state for r in outbox} == {"sent"}
     refusals = await rows(slack, AuditEvent, AuditEvent.action == "click.refused")
     assert len(refusals) >= 4
+
+
+async def test_slack_retrying_a_mention_raises_the_issue_once(slack):
+    from slack_support import mention_body
+
+    body = mention_body(text="issue XT-2026-001 desc: 渠道库存不足 dept: 产品部", user="U_HE",
+                        channel="C0618", team="T0618", event_id="EvRETRY1")
+    await slack.command("U_CHEN", "new title: 618大促活动 depts: 产品部 due: 2026-08-20 "
+                                  "standard: 可用率≥99.9%")
+    await slack.click("U_LIU", slack.buttons("request.approve")[0])
+    retries = [{}, *recorded("event_retry_headers")["retries"]]
+    for headers in retries:  # the first delivery, then Slack's three retries
+        response = await slack.http.post(body, content_type="application/json", headers=headers)
+        assert response.status_code == 200
+    await slack.settle()
+    assert len(await rows(slack, Issue)) == 1
+    assert len(await rows(slack, AuditEvent, AuditEvent.action == "issue.raise")) == 1
+
+
+@pytest.fixture
+async def socket_slack(database_url, monkeypatch):
+    url, schema = database_url
+    started = await start_slack_bot(url, schema, start=START, monkeypatch=monkeypatch,
+                                    socket_mode=True)
+    yield started[0]
+    await stop_slack_bot(*started)
+
+
+async def test_socket_mode_runs_the_same_core_path_without_a_public_url(socket_slack):
+    slack = socket_slack
+    assert slack.adapter.routes() == []
+    await slack.fake.wait_connected()
+    envelope = recorded("socket_mode_slash_command_envelope")
+    envelope["payload"].update(team_id="T0618", user_id="U_CHEN", channel_id="C0618",
+                               text="new", command="/collab")
+    await slack.fake.send_envelope(envelope)
+    assert await slack.fake.wait_ack(envelope["envelope_id"]) == {
+        "envelope_id": envelope["envelope_id"]}  # empty ack: a modal opens instead
+    [opened] = await slack.fake.wait_for("views.open")
+    assert opened.body["trigger_id"] == envelope["payload"]["trigger_id"]
+    assert opened.body["view"]["callback_id"] == "request.new"
