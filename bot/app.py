@@ -85,14 +85,16 @@ def load_org_file(path: Path) -> Any:
     return parse_org(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def build(settings: Settings, *, clock: Clock | None = None, time_settings: TimeSettings | None = None) -> App:
+def build(settings: Settings, *, clock: Clock | None = None, time_settings: TimeSettings | None = None,
+          db: Database | None = None) -> App:
     clock = clock or make_clock(settings)
-    db = Database(settings.database_url)
+    db = db or Database(settings.database_url)
     core = Core(db=db, clock=clock, archive_dir=settings.archive_dir)
     metrics = Metrics()
     adapters: dict[str, Any] = {}
     delivery = DeliveryWorker(db=db, clock=clock, adapters=adapters, settings=time_settings, metrics=metrics)
-    scheduler = Scheduler(db=db, core=core, clock=clock, settings=time_settings, metrics=metrics)
+    scheduler = Scheduler(db=db, core=core, clock=clock, settings=time_settings, metrics=metrics,
+                          on_work=delivery.kick)
     facade = KickingCore(core, metrics, delivery)
 
     async def clock_moved() -> None:

@@ -71,6 +71,7 @@ class DeliveryWorker:
         self._inflight: dict[int, asyncio.Task] = {}
         self._workspaces: dict[str, str] = {}
         self._wake = asyncio.Event()
+        self._claim_lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
 
     # --- driving ------------------------------------------------------------------------
@@ -81,19 +82,22 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claim one batch of due conversation heads, send them all; the rows handled."""
-        claimed = await self._claim(self.settings.delivery_batch_size)
-        if claimed:
-            await asyncio.gather(*(self._send(c) for c in claimed))
-        return len(claimed)
+        tasks = await self._claim_and_spawn(self.settings.delivery_batch_size)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return len(tasks)
 
     async def drain(self, *, max_rounds: int = 10_000) -> int:
-        """Run batches until nothing is due (tests, bench, CLI); the rows handled."""
+        """Until nothing is due or in flight — the running worker's sends included (tests,
+        bench, the local platform settling after a moved clock); the rows handled here."""
         total = 0
         for _ in range(max_rounds):
+            while self._inflight:
+                await asyncio.gather(*list(self._inflight.values()), return_exceptions=True)
             handled = await self.run_once()
-            if not handled:
-                break
             total += handled
+            if not handled and not self._inflight and not self._claim_lock.locked():
+                break
         return total
 
     async def run_forever(self) -> None:
@@ -101,22 +105,30 @@ class DeliveryWorker:
         while True:
             self._wake.clear()
             room = self.settings.delivery_batch_size - len(self._inflight)
-            claimed: list[Claimed] = []
+            spawned = 0
             if room > 0:
                 try:
-                    claimed = await self._claim(room)
+                    spawned = len(await self._claim_and_spawn(room))
                 except Exception:
                     log.exception("outbox claim failed")
-            for c in claimed:
-                task = asyncio.create_task(self._send(c))
-                self._inflight[c.row.id] = task
-                task.add_done_callback(lambda _t, rid=c.row.id: self._done(rid))
-            if claimed and len(claimed) == room:
+            if spawned and spawned == room:
                 continue
             try:
                 await asyncio.wait_for(self._wake.wait(), self.settings.delivery_poll_seconds)
             except asyncio.TimeoutError:
                 pass
+
+    async def _claim_and_spawn(self, limit: int) -> list[asyncio.Task]:
+        """Claim and register the sends atomically, so `drain` never misses work between the
+        two (another task's claim is either visible as in flight or holds the lock)."""
+        async with self._claim_lock:
+            tasks = []
+            for c in await self._claim(limit):
+                task = asyncio.create_task(self._send(c))
+                self._inflight[c.row.id] = task
+                task.add_done_callback(lambda _t, rid=c.row.id: self._done(rid))
+                tasks.append(task)
+            return tasks
 
     def _done(self, row_id: int) -> None:
         self._inflight.pop(row_id, None)

@@ -50,7 +50,7 @@ async def platform(database_url: tuple[str, str | None]):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from tests.harness import start_platform, stop_platform
+    from harness import start_platform, stop_platform
 
     url, schema = database_url
     started = await start_platform(url, schema, start=datetime(2026, 7, 13, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))

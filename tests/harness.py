@@ -12,6 +12,7 @@ import uvicorn
 from bot.app import DEMO_ORG, App, build, load_org_file
 from bot.settings import Settings
 from bot.time_settings import TimeSettings
+from storage.db import Database
 from workflows.clock import VirtualClock
 
 
@@ -79,13 +80,8 @@ async def start_platform(database_url: str, schema: str | None, *, start: dateti
     """Returns (platform, server, task); `stop_platform` ends them."""
     settings = Settings(database_url=database_url, local_platform=True, virtual_clock=True,
                         archive_dir=None)  # type: ignore[arg-type]
-    app = build(settings, clock=VirtualClock(start), time_settings=TimeSettings(tick_sweep_seconds=0.2))
-    if schema:
-        from storage.db import Database
-
-        await app.db.dispose()
-        app.db = Database(database_url, schema=schema)
-        app.core.db = app.delivery.db = app.scheduler.db = app.db
+    app = build(settings, clock=VirtualClock(start), time_settings=TimeSettings(tick_sweep_seconds=0.2),
+                db=Database(database_url, schema=schema))
     await app.db.create_all()
     await app.core.import_org(load_org_file(org))
     server = uvicorn.Server(uvicorn.Config(app.asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
@@ -100,3 +96,15 @@ async def stop_platform(platform: LocalPlatform, server: uvicorn.Server, task: a
     await platform.http.aclose()
     server.should_exit = True
     await task
+
+
+async def running_request(platform: LocalPlatform) -> None:
+    """XT-2026-001 filed by 产品部, 技术部 + 设计部 collaborating, split and confirmed: in progress."""
+    await platform.say("sun", "/协作 新建\n名称: 新品详情页改版\n背景与目标: 提升转化率\n协作部门: 技术部、设计部\n"
+                              "截止: 8/15\n交付标准: 页面加载时间≤2秒")
+    await platform.click("wang", (await platform.buttons("request.approve"))[0])
+    await platform.say("sun", "/协作 分工 XT-2026-001\n任务: 页面开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/10\n"
+                              "任务: 视觉设计 | 负责: 设计部 | 负责人: 林琳 | 截止: 7/30")
+    heads = {"产品部": "wang", "技术部": "li", "设计部": "huang"}
+    for button in await platform.buttons("task.confirm"):
+        await platform.click(next(h for d, h in heads.items() if d in button["label"]), button)

@@ -11,7 +11,7 @@ from bot.delivery import DeliveryWorker
 from bot.metrics import Metrics
 from bot.time_settings import TimeSettings
 from storage.tables import MessageRef, OutboxMessage, Workspace
-from tests.fake_platform import FakePlatform
+from fake_platform import FakePlatform
 from workflows.clock import VirtualClock
 
 T0 = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)

@@ -80,9 +80,13 @@ class Timer(SQLModel, table=True):
     request_id: int | None = Field(default=None, index=True)  # … or all of one request's at once
     due_at: datetime = _ts(False)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
-    state: str = "pending"  # pending / fired / cancelled
+    state: str = "pending"  # pending / fired / cancelled / failed
     fired_at: datetime | None = _ts()
     created_at: datetime = _ts(False)
+    # the sweep's bookkeeping when a handler raises: retried with back-off, then `failed`
+    attempts: int = 0
+    last_error: str = ""
+    retry_at: datetime | None = _ts()
 
 
 class ProcessedEvent(SQLModel, table=True):

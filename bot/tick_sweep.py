@@ -1,0 +1,160 @@
+"""The cron-tick sweep (DESIGN rule 4): R7/R8/R13 ticks of every workspace, each run once.
+
+For each workspace the pure `workflows.ticks` says which ticks fell due since the catch-up
+horizon; each one not yet run is run in ONE transaction that first inserts
+`job_run(job, workspace_id, period)` — unique, so when two replicas race, the second insert
+fails (on PostgreSQL it waits for the first to commit) and that replica skips the tick — and
+then calls `core.run_tick(...)`. If the job raises, the whole transaction (job_run row
+included) rolls back and the tick is retried on later sweeps, with back-off, while it is still
+inside the horizon. A restart re-reads `job_run`, so a missed tick runs once, never N times.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import date, timedelta
+from typing import Any, Callable
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot.metrics import Metrics
+from storage.db import Database
+from storage.tables import JobRun, Workspace
+from workflows.calendar import calendar_from_settings
+from workflows.clock import Clock
+from workflows.policy import policy_for
+from workflows.ticks import Tick, TickCalendar, catch_up_since, due_ticks, parse_horizon
+
+log = logging.getLogger("collab.ticks")
+
+Key = tuple[str, str, str]  # (job, workspace_id, period)
+
+
+class _AlreadyRun(Exception):
+    pass
+
+
+def default_calendar(workspace: Workspace) -> TickCalendar:
+    return calendar_from_settings(country=workspace.country, tz=workspace.timezone,
+                                  settings=workspace.settings)
+
+
+class TickSweep:
+    def __init__(self, *, db: Database, clock: Clock, core: Any, metrics: Metrics,
+                 horizon: str = "same_working_day", slack: timedelta = timedelta(minutes=1),
+                 calendar_for: Callable[[Workspace], TickCalendar] = default_calendar,
+                 retry_base_seconds: float = 30.0) -> None:
+        self.db = db
+        self.clock = clock
+        self.core = core
+        self.metrics = metrics
+        self.default_horizon = parse_horizon(horizon)
+        self.slack = slack
+        self.calendar_for = calendar_for
+        self.retry_base_seconds = retry_base_seconds
+        self._calendars: dict[str, tuple[str, TickCalendar]] = {}
+        self._done: dict[Key, date] = {}  # ticks known to have run (this process's memo)
+        self._failures: dict[Key, tuple[int, float]] = {}  # key → (failures, monotonic retry)
+
+    async def run(self) -> int:
+        """Run every due tick of every workspace; the number run here."""
+        candidates = await self._candidates()
+        if not candidates:
+            return 0
+        await self._forget_already_run(candidates)
+        ran = 0
+        for workspace_id, tick in candidates:
+            key = (tick.job, workspace_id, tick.period)
+            if key in self._done or not self._retry_due(key):
+                continue
+            ran += await self._run_one(workspace_id, tick, key)
+        return ran
+
+    async def _candidates(self) -> list[tuple[str, Tick]]:
+        now = self.clock.now()
+        async with self.db.uow() as uow:
+            workspaces = await uow.all(select(Workspace).order_by(Workspace.id))
+        found: list[tuple[str, Tick]] = []
+        for ws in workspaces:
+            try:
+                calendar = self._calendar(ws)
+                policy = policy_for(ws.settings)
+                since = catch_up_since(calendar=calendar, now=now, horizon=self._horizon(ws),
+                                       slack=self.slack)
+                ticks = due_ticks(calendar=calendar, policy=policy, since=since, until=now)
+            except Exception:  # one workspace's bad settings must not stop the others
+                log.exception("cannot compute ticks", extra={"workspace_id": ws.id})
+                continue
+            found.extend((ws.id, t) for t in ticks
+                         if (t.job, ws.id, t.period) not in self._done)
+        found.sort(key=lambda item: item[1].due_at)
+        return found
+
+    def _horizon(self, ws: Workspace) -> Any:
+        configured = ((ws.settings or {}).get("policy") or {}).get("missed_tick_horizon")
+        return parse_horizon(configured) if configured else self.default_horizon
+
+    def _calendar(self, ws: Workspace) -> TickCalendar:
+        stamp = json.dumps([ws.country, ws.timezone, ws.settings], sort_keys=True, default=str)
+        cached = self._calendars.get(ws.id)
+        if cached is None or cached[0] != stamp:
+            cached = self._calendars[ws.id] = (stamp, self.calendar_for(ws))
+        return cached[1]
+
+    async def _forget_already_run(self, candidates: list[tuple[str, Tick]]) -> None:
+        """One query for the candidates' job_run rows (after a restart, or another replica)."""
+        periods = sorted({t.period for _, t in candidates})
+        workspaces = sorted({ws for ws, _ in candidates})
+        async with self.db.uow() as uow:
+            rows = await uow.all(select(JobRun.job, JobRun.workspace_id, JobRun.period).where(
+                JobRun.period.in_(periods), JobRun.workspace_id.in_(workspaces)))
+        days = {(t.job, ws, t.period): t.day for ws, t in candidates}
+        for job, ws, period in rows:
+            key = (job, ws, period)
+            if key in days and key not in self._done:
+                self._remember(key, days[key])
+                self.metrics.ticks_skipped.labels(job).inc()
+
+    async def _run_one(self, workspace_id: str, tick: Tick, key: Key) -> int:
+        try:
+            async with self.db.uow() as uow:
+                uow.add(JobRun(job=tick.job, workspace_id=workspace_id, period=tick.period,
+                               ran_at=self.clock.now(), status="done"))
+                try:
+                    await uow.flush()
+                except IntegrityError:
+                    raise _AlreadyRun from None
+                await self.core.run_tick(uow, job=tick.job, workspace_id=workspace_id,
+                                         day=tick.day)
+        except _AlreadyRun:
+            self._remember(key, tick.day)
+            self.metrics.ticks_skipped.labels(tick.job).inc()
+            return 0
+        except Exception:
+            failures = self._failures.get(key, (0, 0.0))[0] + 1
+            delay = self.retry_base_seconds * 2 ** (failures - 1)
+            self._failures[key] = (failures, time.monotonic() + delay)
+            self.metrics.tick_errors.labels(tick.job).inc()
+            log.exception("tick failed; retrying", extra={
+                "job": tick.job, "workspace_id": workspace_id, "period": tick.period,
+                "failures": failures, "retry_in_s": delay})
+            return 0
+        self._remember(key, tick.day)
+        self.metrics.ticks_run.labels(tick.job).inc()
+        log.info("tick ran", extra={"job": tick.job, "workspace_id": workspace_id,
+                                    "period": tick.period})
+        return 1
+
+    def _retry_due(self, key: Key) -> bool:
+        failure = self._failures.get(key)
+        return failure is None or failure[1] <= time.monotonic()
+
+    def _remember(self, key: Key, day: date) -> None:
+        self._failures.pop(key, None)
+        self._done[key] = day
+        if len(self._done) > 50_000:  # keep a few days: older ticks are outside any horizon
+            newest = max(self._done.values())
+            self._done = {k: d for k, d in self._done.items() if d >= newest - timedelta(7)}
+
