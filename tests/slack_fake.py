@@ -45,7 +45,7 @@ class FakeSlack:
 
     # ---- lifecycle ---------------------------------------------------------------------
 
-    async def start(self) -> "FakeSlack":
+    async def start(self, port: int = 0) -> "FakeSlack":
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)  # users.info & co. are sent as GET
@@ -53,7 +53,7 @@ class FakeSlack:
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self

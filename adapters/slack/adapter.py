@@ -250,6 +250,8 @@ class SlackAdapter:
                     await self.client.api_call(call.method, json=call.args)
             except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 log.warning("slack: follow-up %s failed: %s", call.method, exc)
+            except Exception:  # noqa: BLE001 — one failed answer must not stop the next
+                log.exception("slack: follow-up %s failed", call.method)
 
     # ---- outbound ------------------------------------------------------------------------
 
