@@ -17,7 +17,7 @@ import workflows.disputes  # noqa: F401
 import workflows.escalation  # noqa: F401
 import workflows.feedback  # noqa: F401
 from storage.db import Database, UnitOfWork
-from storage.tables import AuditEvent, PersonIdentity, ProcessedEvent, Timer, Workspace
+from storage.tables import AuditEvent, Person, PersonIdentity, ProcessedEvent, Timer, Workspace
 from workflows import org
 from workflows.clock import Clock
 from workflows.commands import CommandError, error_text, parse, usage
@@ -95,7 +95,8 @@ class Core:
             PersonIdentity.workspace_id == ws.id, PersonIdentity.external_id == event.actor))
         ctx.actor = ctx.person(identity.person_id) if identity else None
         if ctx.actor is None:
-            raise _Abort(Reply(ok=False, text=ctx.t("error.unknown_user", user=event.actor)))
+            raise _Abort(Reply(ok=False, unknown_actor=True,
+                               text=ctx.t("error.unknown_user", user=event.actor)))
         if isinstance(event, (ActionInvoked, FormSubmitted)):
             ctx.clicked_key = str((event.value or {}).get("k", ""))
         return ctx
@@ -177,6 +178,15 @@ class Core:
         async with self.db.uow() as uow:
             return await org.link_by_email(uow, workspace_id=tenant.id, external_id=external_id,
                                            email=email) is not None
+
+    async def unlinked_emails(self, *, tenant: Tenant) -> list[str]:
+        """Emails of the org's people with no user id on this platform yet: an adapter looks
+        them up (Slack `users.lookupByEmail`) so DMs and mentions reach people who never wrote."""
+        async with self.db.uow() as uow:
+            linked = set(await uow.all(select(PersonIdentity.person_id).where(
+                PersonIdentity.workspace_id == tenant.id)))
+            people = await uow.all(select(Person).where(Person.workspace_id == tenant.id))
+            return [p.email for p in people if p.email and p.id not in linked]
 
     async def org_snapshot(self, *, tenant: Tenant) -> dict:
         async with self.db.uow() as uow:
