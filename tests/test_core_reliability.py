@@ -149,3 +149,15 @@ async def test_the_archive_is_one_readable_file_plus_every_table_as_json_and_csv
     assert (folder / f"{name}.json").exists()
     assert "department_id" in (folder / "confirmations.csv").read_text(encoding="utf-8")
     assert "acceptance.pass" in (folder / "audit_trail.csv").read_text(encoding="utf-8")
+
+
+async def test_an_org_change_takes_effect_on_the_next_click_despite_the_org_cache(core):
+    await to_assigning(core)
+    spec = yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8"))
+    for dept in spec["departments"]:
+        if dept["name"] == "技术部":
+            dept["head"] = "zheng"  # 郑凯 becomes head of 技术部
+    await core.import_org(parse_org(spec))
+    refused = await core.handle(click("li", "task.confirm", {"r": 1, "d": 4}, "o1"))
+    assert refused.refused
+    assert (await core.handle(click("zheng", "task.confirm", {"r": 1, "d": 4}, "o2"))).ok

@@ -5,9 +5,11 @@ scheduler's own transaction."""
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
@@ -21,7 +23,7 @@ from storage.tables import AuditEvent, Person, PersonIdentity, ProcessedEvent, T
 from workflows import org
 from workflows.clock import Clock
 from workflows.commands import CommandError, error_text, parse, usage
-from workflows.context import Ctx
+from workflows.context import Ctx, Org
 from workflows.errors import Refused, UserError
 from workflows.estimates import warn_estimated_years
 from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Reply, Tenant
@@ -46,6 +48,7 @@ class _Abort(Exception):
 class Core:
     def __init__(self, *, db: Database, clock: Clock, archive_dir: Path | None = None) -> None:
         self.db, self.clock, self.archive_dir = db, clock, archive_dir
+        self._orgs: dict[str, Org] = {}
 
     async def handle(self, event: Event) -> Reply:
         for attempt in range(5):
@@ -67,10 +70,8 @@ class Core:
     async def _handle_once(self, event: Event) -> Reply:
         async with self.db.uow() as uow:
             ctx = await self._context(uow, event)
-            if await uow.get(ProcessedEvent, (event.tenant.platform, event.event_id)) is not None:
+            if not await self._first_time(uow, event, ctx.now):
                 return Reply(duplicate=True, text=ctx.t("reply.duplicate"))
-            uow.add(ProcessedEvent(platform=event.tenant.platform, event_id=event.event_id, at=ctx.now))
-            await uow.flush()
             try:
                 reply = await self._route(ctx, event)
             except UserError as exc:
@@ -89,17 +90,30 @@ class Core:
         t = translator(DEFAULT_LOCALE.get(event.tenant.platform, "zh-CN"))
         if ws is None:
             raise _Abort(Reply(ok=False, text=t("error.unknown_workspace", workspace=event.tenant.id)))
-        ctx = Ctx(uow=uow, workspace=ws, now=self.clock.now(), conversation=event.conversation)
-        await ctx.load_org()
-        identity = await uow.first(select(PersonIdentity).where(
-            PersonIdentity.workspace_id == ws.id, PersonIdentity.external_id == event.actor))
-        ctx.actor = ctx.person(identity.person_id) if identity else None
+        ctx = await self._ctx(uow, ws, conversation=event.conversation)
+        ctx.actor = ctx.person(ctx.org.by_external.get(event.actor)) if ctx.org else None
         if ctx.actor is None:
             raise _Abort(Reply(ok=False, unknown_actor=True,
                                text=ctx.t("error.unknown_user", user=event.actor)))
         if isinstance(event, (ActionInvoked, FormSubmitted)):
             ctx.clicked_key = str((event.value or {}).get("k", ""))
         return ctx
+
+    async def _ctx(self, uow: UnitOfWork, ws: Workspace, *, conversation: str = "") -> Ctx:
+        """A context with the org from the cache while the workspace's `org_version` matches."""
+        ctx = Ctx(uow=uow, workspace=ws, now=self.clock.now(), conversation=conversation,
+                  org=self._orgs.get(ws.id))
+        await ctx.load_org()
+        self._orgs[ws.id] = ctx.org  # type: ignore[assignment]
+        return ctx
+
+    @staticmethod
+    async def _first_time(uow: UnitOfWork, event: Event, now: datetime) -> bool:
+        """DESIGN rule 3 in one statement: the event id is recorded unless it already was."""
+        insert = sqlite_insert if uow.dialect == "sqlite" else pg_insert
+        result = await uow.session.execute(insert(ProcessedEvent).values(
+            platform=event.tenant.platform, event_id=event.event_id, at=now).on_conflict_do_nothing())
+        return result.rowcount == 1
 
     async def _route(self, ctx: Ctx, event: Event) -> Reply:
         if isinstance(event, CommandInvoked):
@@ -156,8 +170,7 @@ class Core:
         handler = HANDLERS.get(timer.kind)
         now = self.clock.now()
         if ws is not None and handler is not None:
-            ctx = Ctx(uow=uow, workspace=ws, now=now)
-            await ctx.load_org()
+            ctx = await self._ctx(uow, ws)
             await handler(ctx, timer)
             await warn_estimated_years(ctx)
         else:
@@ -169,8 +182,7 @@ class Core:
         ws = await uow.get(Workspace, workspace_id)
         if ws is None:
             return
-        ctx = Ctx(uow=uow, workspace=ws, now=self.clock.now())
-        await ctx.load_org()
+        ctx = await self._ctx(uow, ws)
         await JOBS[job](ctx, day)
 
     async def link_identity(self, *, tenant: Tenant, external_id: str, email: str) -> bool:
