@@ -144,7 +144,10 @@ async def prepare(app: Any, count: int) -> None:
 
 def serve(asgi: Any, port: int, uvicorn: Any) -> None:
     config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on", access_log=False)
+                            lifespan="on", access_log=False,
+                            # longer than the gap between phases: a keep-alive connection the
+                            # server drops just as the client reuses it is a failed click
+                            timeout_keep_alive=120)
     server = uvicorn.Server(config)
 
     async def run() -> None:

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Collection
 
-from sqlalchemy import and_, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, func, or_
 from sqlmodel import select
 
 from storage.db import Database
@@ -34,17 +33,16 @@ class Claimed:
 
 def _claim_statement(*, now: datetime, limit: int, real_due: Collection[int],
                      exclude: Collection[int], postgres: bool):
+    """A conversation's head is its lowest open id; only a due head may go. Finding the heads
+    with one GROUP BY keeps a claim cheap when a busy chat has a long backlog (a correlated
+    "no earlier open row" check per row cost ~10 µs × every open row, inside the write lock)."""
     o = OutboxMessage
-    earlier = aliased(OutboxMessage)
-    blocked = (select(earlier.id)
-               .where(earlier.workspace_id == o.workspace_id, earlier.platform == o.platform,
-                      earlier.conversation == o.conversation,
-                      earlier.state.in_(OPEN_STATES), earlier.id < o.id)
-               .exists())
+    heads = (select(func.min(o.id)).where(o.state.in_(OPEN_STATES))
+             .group_by(o.workspace_id, o.platform, o.conversation))
     due = o.next_attempt_at <= now
     if real_due:
         due = or_(due, and_(o.state == "pending", o.id.in_(sorted(real_due))))
-    stmt = select(o).where(o.state.in_(OPEN_STATES), due, ~blocked)
+    stmt = select(o).where(o.id.in_(heads), o.state.in_(OPEN_STATES), due)
     if exclude:
         stmt = stmt.where(o.id.not_in(sorted(exclude)))
     stmt = stmt.order_by(o.id).limit(limit)

@@ -2,11 +2,15 @@
 
 SQLite runs in WAL mode and every transaction starts with `BEGIN IMMEDIATE`, so writers are
 serialised and a read-check-write (is this task already confirmed?) cannot interleave with another.
+Within one process they also queue on an asyncio lock first: SQLite's own busy handler polls with
+sleeps of up to 100 ms, so under load a waiting writer slept long after the lock was free (p99 of
+seconds); the lock hands over in FIFO order at once. `busy_timeout` still covers other processes.
 On PostgreSQL the same code takes row locks (`lock()` → `SELECT … FOR UPDATE`) on the aggregate it
 changes, and claims queue rows with `SKIP LOCKED`.
 """
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, TypeVar
 
@@ -98,11 +102,31 @@ class Database:
                 kwargs["connect_args"] = {"options": f"-c search_path={schema}"}
         self.engine = create_async_engine(self.url, **kwargs)
         self.dialect = self.engine.dialect.name
+        self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         if self.dialect == "sqlite":
             _sqlite_setup(self.engine)
 
+    def _writer_lock(self) -> asyncio.Lock | None:
+        """SQLite only: one lock per event loop (a Database may outlive a loop: tests, CLI)."""
+        if self.dialect != "sqlite":
+            return None
+        loop = asyncio.get_running_loop()
+        if self._writers is None or self._writers[0] is not loop:
+            self._writers = (loop, asyncio.Lock())
+        return self._writers[1]
+
     @asynccontextmanager
     async def uow(self) -> AsyncIterator[UnitOfWork]:
+        lock = self._writer_lock()
+        if lock is None:
+            async with self._session() as uow:
+                yield uow
+            return
+        async with lock, self._session() as uow:
+            yield uow
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[UnitOfWork]:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
             async with session.begin():
                 yield UnitOfWork(session, self.dialect)
