@@ -102,7 +102,7 @@ def role_instant(port: int, api_url: str) -> None:
     serve(Starlette(routes=adapter.routes(), lifespan=lifespan), port, uvicorn)
 
 
-def role_bot(port: int, api_url: str, database: str, requests: int) -> None:
+def role_bot(port: int, api_url: str, database: str, requests: int, schema: str) -> None:
     import uvicorn
 
     os.environ.update(SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET,
@@ -110,8 +110,10 @@ def role_bot(port: int, api_url: str, database: str, requests: int) -> None:
     os.environ.pop("SLACK_MODE", None)
     from bot.app import build
     from bot.settings import Settings
+    from storage.db import Database
 
-    app = build(Settings(database_url=database, archive_dir=None))  # type: ignore[arg-type]
+    app = build(Settings(database_url=database, archive_dir=None),  # type: ignore[arg-type]
+                db=Database(database, schema=schema or None))
     asyncio.run(prepare(app, requests))
     app.adapters["slack"].rate_per_chat = app.adapters["slack"].rate_per_second = 1e6
     serve(app.asgi, port, uvicorn)
@@ -258,17 +260,31 @@ async def throughput(send: Send, *, concurrency: int, seconds: float
 
 # ---- the run -----------------------------------------------------------------------------
 
-def approved(database: str) -> int:
+def approved(database: str, schema: str) -> int:
     from sqlalchemy import create_engine, text
 
     from storage.db import sync_url
 
     engine = create_engine(sync_url(database))
     with engine.connect() as conn:
+        if schema:
+            conn.execute(text(f"SET search_path TO {schema}"))
         count = conn.execute(text("SELECT count(*) FROM collab_request WHERE state='approved'"))
         result = int(count.scalar_one())
     engine.dispose()
     return result
+
+
+def pg_schema(database: str, schema: str, *, drop: bool) -> None:
+    from sqlalchemy import create_engine, text
+
+    from storage.db import sync_url
+
+    engine = create_engine(sync_url(database))
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE" if drop else
+                          f"CREATE SCHEMA {schema}"))
+    engine.dispose()
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -276,6 +292,10 @@ async def run(args: argparse.Namespace) -> None:
 
     tmp = tempfile.mkdtemp(prefix="slack-bench-")
     database = args.database or f"sqlite:///{tmp}/bench.db"
+    # PostgreSQL: a schema of this run's own (dropped at the end), so runs never collide
+    schema = f"bench_slack_{os.getpid()}" if database.startswith("postgres") else ""
+    if schema:
+        pg_schema(database, schema, drop=False)
     fake, fake_port = await spawn("fake", str(free_port()))
     api_url = f"http://127.0.0.1:{fake_port}/api/"
     hook = f"http://127.0.0.1:{fake_port}/hooks/bench"
@@ -296,7 +316,8 @@ async def run(args: argparse.Namespace) -> None:
 
         results["bare"] = await measured("bare", "bare", str(free_port()))
         results["adapter"] = await measured("adapter", "instant", str(free_port()), api_url)
-        bot, port = await spawn("bot", str(free_port()), api_url, database, str(pool))
+        bot, port = await spawn("bot", str(free_port()), api_url, database, str(pool),
+                            schema)
         url = f"http://127.0.0.1:{port}/slack/events"
         results["steady"] = await steady(sender(session, url, hook, 1), rate=args.rate,
                                          seconds=args.seconds)
@@ -306,7 +327,9 @@ async def run(args: argparse.Namespace) -> None:
         results["full"], results["full_failures"], results["full_done"] = rps, failures, done
         await stop(bot)
     await stop(fake)
-    committed = approved(database)
+    committed = approved(database, schema)
+    if schema:
+        pg_schema(database, schema, drop=True)
     clicks = steady_clicks + results["full_done"]
     report(args, results, committed=committed, clicks=clicks, database=database)
 
@@ -339,7 +362,7 @@ def main() -> None:
     if args.role:
         {"fake": lambda: role_fake(int(rest[0])), "bare": lambda: role_bare(int(rest[0])),
          "instant": lambda: role_instant(int(rest[0]), rest[1]),
-         "bot": lambda: role_bot(int(rest[0]), rest[1], rest[2], int(rest[3]))}[args.role]()
+         "bot": lambda: role_bot(int(rest[0]), rest[1], rest[2], int(rest[3]), rest[4])}[args.role]()
         return
     async def guarded() -> None:
         try:

@@ -78,11 +78,11 @@ class UnitOfWork:
         if not self.is_postgres:
             return await self.session.get(model, key)
         pk = list(model.__table__.primary_key.columns)[0]
-        result = await self.session.exec(select(model).where(pk == key).with_for_update())
-        row = result.first()
-        if row is not None:
-            await self.session.refresh(row)
-        return row
+        # populate_existing: a copy already in the session is overwritten by the locked read
+        # (one statement; a refresh() after it was a second round trip per locked row)
+        result = await self.session.exec(select(model).where(pk == key).with_for_update()
+                                         .execution_options(populate_existing=True))
+        return result.first()
 
     async def all(self, statement: Any) -> list[Any]:
         return list((await self.session.exec(statement)).all())
