@@ -20,6 +20,7 @@ class Recorded:
     body: dict[str, Any]
     headers: dict[str, str]
     path: str = ""
+    response: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,14 +45,15 @@ class FakeSlack:
 
     # ---- lifecycle ---------------------------------------------------------------------
 
-    async def start(self) -> "FakeSlack":
+    async def start(self, port: int = 0) -> "FakeSlack":
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # users.info & co. are sent as GET
         app.router.add_post("/hooks/{rest:.*}", self._hook)
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
@@ -84,6 +86,19 @@ class FakeSlack:
         await asyncio.wait_for(enough(), timeout)
         return self.calls_to(method)
 
+    def channel(self, channel: str) -> list[tuple[str, dict[str, Any]]]:
+        """The channel as people see it: every posted message (ts, latest body) in order,
+        after the chat.update calls that changed it."""
+        messages: dict[str, dict[str, Any]] = {}
+        for call in self.calls:
+            if call.method == "chat.postMessage" and call.response.get("ok") and \
+                    call.response.get("channel") == channel:
+                messages[call.response["ts"]] = call.body
+            elif call.method == "chat.update" and call.body.get("channel") == channel and \
+                    call.body.get("ts") in messages:
+                messages[call.body["ts"]] = call.body
+        return list(messages.items())
+
     async def _record(self, call: Recorded) -> None:
         async with self._changed:
             self.calls.append(call)
@@ -99,12 +114,11 @@ class FakeSlack:
         else:
             body = dict(parse_qsl(raw, keep_blank_values=True))
         body = {**dict(request.query), **body}  # some SDK methods send query parameters
-        await self._record(Recorded(method, body, dict(request.headers), request.path))
         queued = self.scripts.get(method)
-        if queued:
-            answer = queued.pop(0)
-            return web.json_response(answer.body, status=answer.status, headers=answer.headers)
-        return web.json_response(self._default(method, body))
+        answer = queued.pop(0) if queued else Scripted(body=self._default(method, body))
+        await self._record(Recorded(method, body, dict(request.headers), request.path,
+                                    response=answer.body))
+        return web.json_response(answer.body, status=answer.status, headers=answer.headers)
 
     def _default(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         ts = f"1700000000.{next(self._ts):06d}"

@@ -193,16 +193,21 @@ async def running(adapter: Any) -> AsyncIterator[SlackHttp]:
 @dataclass
 class FakeCore:
     """Records events; answers with `answer(event)`; a repeated event id is a duplicate, as
-    with the real core's processed_event. `people` maps emails known to the org."""
+    with the real core's processed_event. With `known` set, other actors are unknown until
+    linked by one of the org's emails (`people`); `unlinked` is what `unlinked_emails` says."""
 
     answer: Callable[[Event], Reply] = lambda event: Reply(text="ok")
     events: list[Event] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    known: set[str] | None = None
     people: set[str] = field(default_factory=set)
     linked: dict[str, str] = field(default_factory=dict)
+    unlinked: list[str] = field(default_factory=list)
 
     async def handle(self, event: Event) -> Reply:
         self.events.append(event)
+        if self.known is not None and event.actor not in self.known | set(self.linked):
+            return Reply(ok=False, unknown_actor=True, text=f"unknown user {event.actor}")
         if event.event_id in self.seen:
             return Reply(duplicate=True)
         self.seen.add(event.event_id)
@@ -213,3 +218,6 @@ class FakeCore:
             self.linked[external_id] = email.lower()
             return True
         return False
+
+    async def unlinked_emails(self, *, tenant: Tenant) -> list[str]:
+        return [e for e in self.unlinked if e.lower() not in self.linked.values()]

@@ -76,7 +76,7 @@ def test_a_huge_card_keeps_title_buttons_and_footer_within_fifty_blocks():
     blocks = render_card(card, en)["blocks"]
     assert len(blocks) == 50
     assert blocks[0]["type"] == "header"
-    assert blocks[1]["text"]["text"].endswith("…") and len(blocks[1]["text"]["text"]) == 3000
+    assert [len(b["text"]["text"]) for b in blocks[1:3]] == [3000, 2000]  # all the text
     assert [b["type"] for b in blocks[-3:]] == ["context", "actions", "context"]
     assert "more" in blocks[-3]["elements"][0]["text"]
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
@@ -155,3 +155,23 @@ def test_metadata_round_trips(value):
 
     meta = decode_metadata(encode_metadata(value=value, channel="C1", message="1.2"))
     assert meta == {"value": value, "channel": "C1", "message": "1.2", "response_url": ""}
+
+
+def test_more_than_ten_checkboxes_become_a_multi_select_with_the_same_answer():
+    standards = [Option(f"s{i}", f"标准 {i}") for i in range(12)]
+    card = Card(title="交付", form=Form("request.deliver", "提交", inputs=[
+        Input("met", "自检", "checkbox", options=standards)]))
+    view = render_modal(card, metadata="{}", t=zh)
+    [block] = [b for b in view["blocks"] if b["type"] == "input"]
+    assert block["element"]["type"] == "multi_static_select"
+    assert len(block["element"]["options"]) == 12
+    assert fields_from_state(state_for(view, {"met": ["s0", "s11"]})) == {"met": ["s0", "s11"]}
+
+
+def test_long_text_is_split_into_sections_at_line_ends_not_cut():
+    from adapters.slack.blocks import sections
+
+    lines = [f"{i:04d} " + "x" * 95 for i in range(70)]  # 70 lines of 100 characters
+    texts = [b["text"]["text"] for b in sections("\n".join(lines))]
+    assert [len(t) for t in texts] == [2928, 2928, 1211]  # 29 + 29 + 12 whole lines
+    assert "\n".join(texts) == "\n".join(lines)

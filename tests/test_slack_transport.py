@@ -245,3 +245,36 @@ async def test_settings_pick_socket_mode_when_an_app_token_is_set():
 
 def _unused(view_payload=view_payload):  # keep the helper import honest for linters
     return view_payload
+
+
+async def test_an_unknown_slack_user_is_linked_by_email_and_their_click_then_counts(fake_slack):
+    fake_slack.emails.update({"U_NEW": "wang.fang@acme.example", "U_GUEST": "guest@else.example"})
+    core = FakeCore(answer=lambda e: Reply(text="Confirmed."), known={"U_HEAD"},
+                    people={"wang.fang@acme.example"})
+    adapter = SlackAdapter(settings=settings_for(fake_slack), core=core)
+    async with running(adapter) as slack:
+        await slack.click(action_id="task.confirm", value="{}", user="U_NEW", trigger="1.t",
+                          response_url=fake_slack.hook_url())
+        for trigger in ("2.t", "3.t"):  # a stranger: answered, looked up once only
+            await slack.click(action_id="task.confirm", value="{}", user="U_GUEST",
+                              trigger=trigger, response_url=fake_slack.hook_url())
+        await adapter.drain()
+    assert core.linked == {"U_NEW": "wang.fang@acme.example"}
+    assert [e.event_id for e in core.events] == ["1.t", "1.t", "2.t", "3.t"]
+    assert [h.body["text"] for h in fake_slack.calls_to("hook")] == [
+        "Confirmed.", "unknown user U_GUEST", "unknown user U_GUEST"]
+    assert [c.body["user"] for c in fake_slack.calls_to("users.info")] == ["U_NEW", "U_GUEST"]
+
+
+async def test_people_the_org_knows_only_by_email_are_linked_at_start(fake_slack):
+    fake_slack.emails.update({"U_VP": "zhao@acme.example"})
+    core = FakeCore(people={"zhao@acme.example", "left@acme.example"},
+                    unlinked=["zhao@acme.example", "left@acme.example"])
+    adapter = SlackAdapter(settings=settings_for(fake_slack), core=core)
+    await adapter.start()
+    await adapter.drain()
+    await adapter.stop()
+    assert core.linked == {"U_VP": "zhao@acme.example"}
+    assert adapter.team == "T111"
+    assert [c.body["email"] for c in fake_slack.calls_to("users.lookupByEmail")] == [
+        "zhao@acme.example", "left@acme.example"]

@@ -16,6 +16,28 @@ from workflows.i18n import Translate, translator
 from workflows.policy import Policy, policy_for
 
 
+@dataclass(frozen=True)
+class Org:
+    """The workspace's departments, people and platform ids at one `org_version` — read once,
+    shared by every event until the org changes (authorisation reads it on every click)."""
+
+    version: int
+    depts: dict[int, Department]
+    people: dict[int, Person]
+    identity: dict[int, str]  # person id → platform user id
+    by_external: dict[str, int]  # platform user id → person id
+
+
+async def load_org(uow: UnitOfWork, workspace: Workspace) -> Org:
+    ws = workspace.id
+    depts = {d.id: d for d in await uow.all(select(Department).where(Department.workspace_id == ws))}
+    people = {p.id: p for p in await uow.all(select(Person).where(Person.workspace_id == ws))}
+    links = await uow.all(select(PersonIdentity).where(PersonIdentity.workspace_id == ws))
+    return Org(version=workspace.org_version, depts=depts, people=people,
+               identity={i.person_id: i.external_id for i in links},
+               by_external={i.external_id: i.person_id for i in links})
+
+
 @dataclass
 class Ctx:
     uow: UnitOfWork
@@ -26,9 +48,7 @@ class Ctx:
     clicked_key: str = ""  # the card that was clicked: its new state goes back inline
     reply_card: Card | None = None
     exports: list[Any] = field(default_factory=list)  # archive documents to write after commit
-    _depts: dict[int, Department] = field(default_factory=dict)
-    _people: dict[int, Person] = field(default_factory=dict)
-    _identity: dict[int, str] = field(default_factory=dict)
+    org: Org | None = None
 
     def __post_init__(self) -> None:
         self.policy: Policy = policy_for(self.workspace.settings)
@@ -52,13 +72,20 @@ class Ctx:
         return self.calendar.local(when).strftime("%Y-%m-%d %H:%M")
 
     async def load_org(self) -> None:
-        ws = self.workspace.id
-        for d in await self.uow.all(select(Department).where(Department.workspace_id == ws)):
-            self._depts[d.id] = d
-        for p in await self.uow.all(select(Person).where(Person.workspace_id == ws)):
-            self._people[p.id] = p
-        for i in await self.uow.all(select(PersonIdentity).where(PersonIdentity.workspace_id == ws)):
-            self._identity[i.person_id] = i.external_id
+        if self.org is None or self.org.version != self.workspace.org_version:
+            self.org = await load_org(self.uow, self.workspace)
+
+    @property
+    def _depts(self) -> dict[int, Department]:
+        return self.org.depts if self.org else {}
+
+    @property
+    def _people(self) -> dict[int, Person]:
+        return self.org.people if self.org else {}
+
+    @property
+    def _identity(self) -> dict[int, str]:
+        return self.org.identity if self.org else {}
 
     def dept(self, dept_id: int | None) -> Department | None:
         return self._depts.get(dept_id) if dept_id is not None else None

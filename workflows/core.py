@@ -5,9 +5,11 @@ scheduler's own transaction."""
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
@@ -17,17 +19,19 @@ import workflows.disputes  # noqa: F401
 import workflows.escalation  # noqa: F401
 import workflows.feedback  # noqa: F401
 from storage.db import Database, UnitOfWork
-from storage.tables import AuditEvent, PersonIdentity, ProcessedEvent, Timer, Workspace
+from storage.tables import AuditEvent, Person, PersonIdentity, ProcessedEvent, Timer, Workspace
 from workflows import org
 from workflows.clock import Clock
 from workflows.commands import CommandError, error_text, parse, usage
-from workflows.context import Ctx
+from workflows.context import Ctx, Org
 from workflows.errors import Refused, UserError
+from workflows.estimates import warn_estimated_years
 from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Reply, Tenant
 from workflows.i18n import translator
 from workflows.archive import write_files
 from workflows.rhythms import JOBS
 from workflows.router import ACTIONS, COMMANDS, FORMS
+from workflows.states import InvalidTransition
 from workflows.timers import HANDLERS
 
 log = logging.getLogger("collab.core")
@@ -44,6 +48,7 @@ class _Abort(Exception):
 class Core:
     def __init__(self, *, db: Database, clock: Clock, archive_dir: Path | None = None) -> None:
         self.db, self.clock, self.archive_dir = db, clock, archive_dir
+        self._orgs: dict[str, Org] = {}
 
     async def handle(self, event: Event) -> Reply:
         for attempt in range(5):
@@ -56,21 +61,24 @@ class Core:
             except (IntegrityError, OperationalError) as exc:
                 # a concurrent duplicate or a number taken meanwhile: try again, it now sees it
                 log.info("retrying event %s after %s", event.event_id, type(exc).__name__)
-        raise RuntimeError(f"event {event.event_id} kept conflicting")
+            except Exception:  # noqa: BLE001 — the last resort: rolled back, logged, answered
+                log.exception("event %s failed", event.event_id)
+                break
+        t = translator(DEFAULT_LOCALE.get(event.tenant.platform, "zh-CN"))
+        return Reply(ok=False, text=t("error.internal"))
 
     async def _handle_once(self, event: Event) -> Reply:
         async with self.db.uow() as uow:
             ctx = await self._context(uow, event)
-            if await uow.get(ProcessedEvent, (event.tenant.platform, event.event_id)) is not None:
+            if not await self._first_time(uow, event, ctx.now):
                 return Reply(duplicate=True, text=ctx.t("reply.duplicate"))
-            uow.add(ProcessedEvent(platform=event.tenant.platform, event_id=event.event_id, at=ctx.now))
-            await uow.flush()
             try:
                 reply = await self._route(ctx, event)
             except UserError as exc:
                 raise _Abort(self._error_reply(ctx, exc, form=isinstance(event, FormSubmitted))) from None
             except Refused as exc:
                 raise _Abort(Reply(ok=False, refused=True, text=ctx.t(exc.key, **exc.params)), exc) from None
+            await warn_estimated_years(ctx)
             if ctx.reply_card is not None and reply.card is None:
                 reply.card = ctx.reply_card
             exports = list(ctx.exports)
@@ -82,16 +90,30 @@ class Core:
         t = translator(DEFAULT_LOCALE.get(event.tenant.platform, "zh-CN"))
         if ws is None:
             raise _Abort(Reply(ok=False, text=t("error.unknown_workspace", workspace=event.tenant.id)))
-        ctx = Ctx(uow=uow, workspace=ws, now=self.clock.now(), conversation=event.conversation)
-        await ctx.load_org()
-        identity = await uow.first(select(PersonIdentity).where(
-            PersonIdentity.workspace_id == ws.id, PersonIdentity.external_id == event.actor))
-        ctx.actor = ctx.person(identity.person_id) if identity else None
+        ctx = await self._ctx(uow, ws, conversation=event.conversation)
+        ctx.actor = ctx.person(ctx.org.by_external.get(event.actor)) if ctx.org else None
         if ctx.actor is None:
-            raise _Abort(Reply(ok=False, text=ctx.t("error.unknown_user", user=event.actor)))
+            raise _Abort(Reply(ok=False, unknown_actor=True,
+                               text=ctx.t("error.unknown_user", user=event.actor)))
         if isinstance(event, (ActionInvoked, FormSubmitted)):
             ctx.clicked_key = str((event.value or {}).get("k", ""))
         return ctx
+
+    async def _ctx(self, uow: UnitOfWork, ws: Workspace, *, conversation: str = "") -> Ctx:
+        """A context with the org from the cache while the workspace's `org_version` matches."""
+        ctx = Ctx(uow=uow, workspace=ws, now=self.clock.now(), conversation=conversation,
+                  org=self._orgs.get(ws.id))
+        await ctx.load_org()
+        self._orgs[ws.id] = ctx.org  # type: ignore[assignment]
+        return ctx
+
+    @staticmethod
+    async def _first_time(uow: UnitOfWork, event: Event, now: datetime) -> bool:
+        """DESIGN rule 3 in one statement: the event id is recorded unless it already was."""
+        insert = sqlite_insert if uow.dialect == "sqlite" else pg_insert
+        result = await uow.session.execute(insert(ProcessedEvent).values(
+            platform=event.tenant.platform, event_id=event.event_id, at=now).on_conflict_do_nothing())
+        return result.rowcount == 1
 
     async def _route(self, ctx: Ctx, event: Event) -> Reply:
         if isinstance(event, CommandInvoked):
@@ -99,23 +121,31 @@ class Core:
                 command = parse(event.text)
             except CommandError as exc:
                 raise _Abort(Reply(ok=False, text=error_text(exc, ctx.t))) from None
-            return await COMMANDS[command.verb](ctx, command)
+            try:
+                return await COMMANDS[command.verb](ctx, command)
+            except InvalidTransition as exc:
+                raise UserError("error.transition", state=ctx.t(f"state.{exc.state}")) from None
         if isinstance(event, ActionInvoked):
             handler = ACTIONS.get(event.action_id)
-            if handler is None:
-                raise UserError("error.unknown_action", action=event.action_id)
-            try:
-                return await handler(ctx, event.value or {})
-            except (KeyError, TypeError, ValueError) as exc:
-                if isinstance(exc, (UserError, Refused)):
-                    raise
-                raise UserError("error.bad_action", action=event.action_id) from None
-        if isinstance(event, FormSubmitted):
+            name, call = event.action_id, (lambda: handler(ctx, event.value or {})) if handler else None
+        elif isinstance(event, FormSubmitted):
             form = FORMS.get(event.form_id)
-            if form is None:
-                raise UserError("error.unknown_action", action=event.form_id)
-            return await form(ctx, event.fields or {}, event.value or {})
-        raise UserError("error.unknown_action", action=type(event).__name__)
+            name, call = event.form_id, (lambda: form(ctx, event.fields or {}, event.value or {})) if form else None
+        else:
+            name, call = type(event).__name__, None
+        if call is None:
+            raise UserError("error.unknown_action", action=name)
+        try:
+            return await call()
+        except CommandError as exc:  # a form's fields read through the command grammar
+            text = error_text(exc, ctx.t).split("\n\n")[0]
+            field = str(exc.params.get("field") or "")
+            raise _Abort(Reply(ok=False, text=text, errors={field: text} if field else {})) from None
+        except InvalidTransition as exc:
+            raise UserError("error.transition", state=ctx.t(f"state.{exc.state}")) from None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # a button or form whose value is not what we rendered (tampered, or stale)
+            raise UserError("error.bad_action", action=name) from None
 
     def _error_reply(self, ctx: Ctx, exc: UserError, *, form: bool) -> Reply:
         text = ctx.t(exc.key, **exc.params)
@@ -140,9 +170,9 @@ class Core:
         handler = HANDLERS.get(timer.kind)
         now = self.clock.now()
         if ws is not None and handler is not None:
-            ctx = Ctx(uow=uow, workspace=ws, now=now)
-            await ctx.load_org()
+            ctx = await self._ctx(uow, ws)
             await handler(ctx, timer)
+            await warn_estimated_years(ctx)
         else:
             log.error("timer %s: no workspace or handler for %s", timer.id, timer.kind)
         timer.state, timer.fired_at = "fired", now
@@ -152,8 +182,7 @@ class Core:
         ws = await uow.get(Workspace, workspace_id)
         if ws is None:
             return
-        ctx = Ctx(uow=uow, workspace=ws, now=self.clock.now())
-        await ctx.load_org()
+        ctx = await self._ctx(uow, ws)
         await JOBS[job](ctx, day)
 
     async def link_identity(self, *, tenant: Tenant, external_id: str, email: str) -> bool:
@@ -161,6 +190,15 @@ class Core:
         async with self.db.uow() as uow:
             return await org.link_by_email(uow, workspace_id=tenant.id, external_id=external_id,
                                            email=email) is not None
+
+    async def unlinked_emails(self, *, tenant: Tenant) -> list[str]:
+        """Emails of the org's people with no user id on this platform yet: an adapter looks
+        them up (Slack `users.lookupByEmail`) so DMs and mentions reach people who never wrote."""
+        async with self.db.uow() as uow:
+            linked = set(await uow.all(select(PersonIdentity.person_id).where(
+                PersonIdentity.workspace_id == tenant.id)))
+            people = await uow.all(select(Person).where(Person.workspace_id == tenant.id))
+            return [p.email for p in people if p.email and p.id not in linked]
 
     async def org_snapshot(self, *, tenant: Tenant) -> dict:
         async with self.db.uow() as uow:

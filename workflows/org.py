@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from storage.db import UnitOfWork
 from storage.tables import Department, Person, PersonIdentity, Workspace
@@ -85,6 +86,7 @@ async def import_org(uow: UnitOfWork, spec: OrgSpec) -> Workspace:
         ws = Workspace(id=ws_id, platform=spec.workspace.platform, external_id=spec.workspace.id)
     for attr in ("name", "locale", "timezone", "country", "settings"):
         setattr(ws, attr, getattr(spec.workspace, attr))
+    ws.org_version += 1
     uow.add(ws)
     await uow.flush()
 
@@ -119,6 +121,8 @@ async def import_org(uow: UnitOfWork, spec: OrgSpec) -> Workspace:
 
 
 async def _link(uow: UnitOfWork, ws_id: str, person_id: int, external_id: str) -> None:
+    await uow.session.exec(update(Workspace).where(col(Workspace.id) == ws_id)  # type: ignore[call-overload]
+                           .values(org_version=Workspace.org_version + 1))
     existing = await uow.first(select(PersonIdentity).where(
         PersonIdentity.workspace_id == ws_id, PersonIdentity.external_id == external_id))
     if existing is None:

@@ -37,7 +37,7 @@ from workflows.events import Event, Reply, Tenant
 from workflows.i18n import translator
 
 from adapters.slack import inbound
-from adapters.slack.people import People
+from adapters.slack.people import Linker, People
 from adapters.slack.reply import Call, plan
 from adapters.slack.sender import Sender
 from adapters.slack.settings import SlackSettings
@@ -52,6 +52,8 @@ class CoreLike(Protocol):
     async def handle(self, event: Event) -> Reply: ...
 
     async def link_identity(self, *, tenant: Tenant, external_id: str, email: str) -> bool: ...
+
+    async def unlinked_emails(self, *, tenant: Tenant) -> list[str]: ...
 
 
 class SlackAdapter:
@@ -89,9 +91,11 @@ class SlackAdapter:
         self.verifier = SignatureVerifier(secret) if secret else None
         self.sender = Sender(self.outbound_client, self.t)
         self.people = People(self.client)
+        self.linker = Linker(people=self.people, core=core)
+        self.team = ""  # the workspace's team id (auth.test), known after start()
         self.socket: AsyncSocketModeHandler | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._followups: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -104,6 +108,7 @@ class SlackAdapter:
 
     async def start(self) -> None:
         self._ensure_session()
+        self._background(self.sync_identities())
         if self.settings.mode == "socket" and self.settings.app_token:
             self.socket = AsyncSocketModeHandler(self.app, app_token=self.settings.app_token,
                                                  web_client=self.client)
@@ -120,8 +125,27 @@ class SlackAdapter:
 
     async def drain(self) -> None:
         """Wait for the follow-ups already started (tests, shutdown)."""
-        while self._followups:
-            await asyncio.gather(*list(self._followups), return_exceptions=True)
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def sync_identities(self) -> int:
+        """Link the org's people known only by email to their Slack users (R25 needs ids for
+        DMs and mentions of people who never wrote to the bot). Returns how many were linked."""
+        try:
+            auth = await self.client.auth_test()
+            self.team = str(auth.get("team_id") or "")
+            linked = await self.linker.sync(Tenant(self.platform, self.team))
+        except Exception:  # noqa: BLE001 — the bot works without it; lazy linking remains
+            log.exception("slack: identity sync failed")
+            return 0
+        if linked:
+            log.info("slack: linked %d people by email", linked)
+        return linked
+
+    def _background(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         """One keep-alive session for every Web API call (the SDK opens one per call without)."""
@@ -184,18 +208,28 @@ class SlackAdapter:
             log.warning("slack: %s", exc)
             return BoltResponse(status=400, body=str(exc))
         self._ensure_session()
-        reply = await self.handle(event)
-        steps = plan(origin, reply, self.t, command=self.settings.command)
+        try:
+            reply = await self.handle(event)
+            steps = plan(origin, reply, self.t, command=self.settings.command)
+        except Exception:  # noqa: BLE001 — a bug here must still answer Slack, politely
+            log.exception("slack: answering %s failed", event.event_id)
+            steps = plan(origin, Reply(text=self.t("slack.error.retry"), ok=False), self.t)
         await ack(steps.ack) if steps.ack is not None else await ack()
         if steps.calls:
-            task = asyncio.ensure_future(self._follow_up(steps.calls))
-            self._followups.add(task)
-            task.add_done_callback(self._followups.discard)
+            self._background(self._follow_up(steps.calls))
         return None
 
     async def handle(self, event: Event) -> Reply:
-        """The core's answer; a crash in the core becomes a polite private answer (never a
-        500: Slack would show the user a raw error, and nothing was committed anyway)."""
+        """The core's answer. An actor the org does not know yet is linked by the email Slack
+        holds for them, and the event handed in again (the core recorded nothing for it)."""
+        reply = await self._core_handle(event)
+        if reply.unknown_actor and await self.linker.link_actor(event.tenant, event.actor):
+            reply = await self._core_handle(event)
+        return reply
+
+    async def _core_handle(self, event: Event) -> Reply:
+        """A crash in the core becomes a polite private answer (never a 500: Slack would show
+        the user a raw error, and nothing was committed anyway)."""
         try:
             return await self.core.handle(event)
         except Exception:  # noqa: BLE001 — logged with the traceback, answered politely
@@ -216,6 +250,8 @@ class SlackAdapter:
                     await self.client.api_call(call.method, json=call.args)
             except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 log.warning("slack: follow-up %s failed: %s", call.method, exc)
+            except Exception:  # noqa: BLE001 — one failed answer must not stop the next
+                log.exception("slack: follow-up %s failed", call.method)
 
     # ---- outbound ------------------------------------------------------------------------
 

@@ -32,6 +32,28 @@ def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_TEXT)}}
 
 
+def sections(text: str) -> list[dict[str, Any]]:
+    """Long mrkdwn as several sections of ≤ 3000 characters, cut at line ends where possible
+    (a board or the help text is longer than one section holds)."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > MAX_TEXT:  # one line longer than a section: hard cut
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:MAX_TEXT])
+            line = line[MAX_TEXT:]
+        if current and len(current) + 1 + len(line) > MAX_TEXT:
+            chunks.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current or not chunks:
+        chunks.append(current)
+    return [section(chunk) for chunk in chunks]
+
+
 def context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, MAX_TEXT)}]}
 

@@ -7,6 +7,7 @@ straight onto Slack's `response_action: errors` (block id → message).
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,8 @@ from workflows.cards import Card, Input, Option
 from workflows.i18n import Translate
 
 from adapters.slack.blocks import context, fit, mrkdwn, plain, section
+
+log = logging.getLogger(__name__)
 
 MAX_VIEW_BLOCKS = 100
 MAX_TITLE = 24  # modal title / submit / close
@@ -29,6 +32,9 @@ SINGLE_CHECKBOX = "single"  # action id of a yes/no checkbox (an Input of kind c
 
 
 def _option(option: Option) -> dict[str, Any]:
+    if len(option.value) > MAX_OPTION_VALUE:  # Slack caps values at 150: the core's ids fit
+        log.warning("slack: option value of %d chars cut to %d", len(option.value),
+                    MAX_OPTION_VALUE)
     return {"text": plain(option.label, MAX_OPTION_TEXT), "value": option.value[:MAX_OPTION_VALUE]}
 
 
@@ -61,10 +67,15 @@ def input_element(inp: Input, t: Translate) -> dict[str, Any]:
         chosen = _initial(inp, element["options"])
         if chosen:
             element["initial_options"] = chosen
+    elif kind == "checkbox" and len(options) > MAX_CHECKBOXES:  # Slack shows ≤ 10 boxes
+        element = {"type": "multi_static_select", "action_id": inp.name,
+                   "options": options[:MAX_SELECT_OPTIONS]}
+        chosen = _initial(inp, element["options"])
+        if chosen:
+            element["initial_options"] = chosen
     elif kind == "checkbox":
         if options:
-            element = {"type": "checkboxes", "action_id": inp.name,
-                       "options": options[:MAX_CHECKBOXES]}
+            element = {"type": "checkboxes", "action_id": inp.name, "options": options}
             chosen = _initial(inp, element["options"])
         else:  # a single yes/no box
             yes = {"text": plain(t("slack.checkbox.yes"), MAX_OPTION_TEXT), "value": "true"}

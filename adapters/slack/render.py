@@ -14,7 +14,8 @@ from workflows.cards import Button, Card, CardField
 from workflows.i18n import Translate
 
 from adapters.slack import modal
-from adapters.slack.blocks import MAX_TEXT, clip, context, escape, fit, mrkdwn, plain, section
+from adapters.slack.blocks import (MAX_TEXT, clip, context, escape, fit, mrkdwn, plain, section,
+                                   sections)
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,8 @@ def render_card(card: Card, t: Translate) -> dict[str, Any]:
     The fallback text carries the mentions so that notifications ping the people named."""
     head = [{"type": "header", "text": plain(TONE_EMOJI.get(card.tone, "") + card.title,
                                             MAX_HEADER)}]
-    if card.text:
-        head.append(section(mrkdwn(card.text)))
-    body = _field_blocks(card.fields)
+    body = sections(mrkdwn(card.text)) if card.text else []
+    body.extend(_field_blocks(card.fields))
     mentions = " ".join(f"<@{m.user}>" for m in card.mentions)
     if mentions:
         body.append(section(mentions))

@@ -14,7 +14,7 @@ from workflows.cards import Button
 from workflows.events import Reply
 from workflows.i18n import Translate
 
-from adapters.slack.blocks import MAX_TEXT, clip, context, fit, mrkdwn, section
+from adapters.slack.blocks import MAX_TEXT, clip, context, fit, mrkdwn, section, sections
 from adapters.slack.inbound import Origin
 from adapters.slack.modal import encode_metadata, render_modal, view_errors
 from adapters.slack.render import MAX_BLOCKS, OPEN_FORM, action_blocks, render_card
@@ -38,16 +38,14 @@ class Plan:
 
 def private_body(reply: Reply, t: Translate) -> dict[str, Any]:
     """Text and/or card for a message only the actor sees."""
-    blocks: list[dict[str, Any]] = []
     fallback = mrkdwn(reply.text)
-    if reply.text:
-        blocks.append(section(fallback))
+    blocks = sections(fallback) if reply.text else []
     if reply.card is not None:
         card = render_card(reply.card, t)
         blocks.extend(card["blocks"])
         fallback = fallback or card["text"]
     body: dict[str, Any] = {"text": clip(fallback or " ", MAX_TEXT)}
-    if reply.card is not None:
+    if reply.card is not None or len(fallback) > MAX_TEXT:
         body["blocks"] = fit([], blocks, [], context(t("slack.truncated")), MAX_BLOCKS)
     return body
 
@@ -105,7 +103,7 @@ def _mention(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
 
 def _action(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
     if reply.refused or not reply.ok:
-        return Plan(calls=[_say_privately(origin, {"text": clip(mrkdwn(reply.text), MAX_TEXT)})]
+        return Plan(calls=[_say_privately(origin, private_body(Reply(text=reply.text), t))]
                     if reply.text else [])
     calls: list[Call] = []
     if _has_form(reply) and origin.trigger_id:
@@ -119,7 +117,7 @@ def _action(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
             calls.append(Call("chat.update", {"channel": origin.channel, "ts": origin.message,
                                               **card}))
     if reply.text:
-        calls.append(_say_privately(origin, {"text": clip(mrkdwn(reply.text), MAX_TEXT)}))
+        calls.append(_say_privately(origin, private_body(Reply(text=reply.text), t)))
     return Plan(calls=calls)
 
 

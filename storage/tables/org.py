@@ -21,6 +21,8 @@ class Workspace(SQLModel, table=True):
     country: str = "CN"
     # per-workspace policy overrides (numbers of SPEC), calendar overrides, number pattern …
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    # bumped by every org change (import, identity link): replicas cache the org per version
+    org_version: int = 0
 
 
 class Department(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 17:04:16.439101
+Create Date: 2026-11-23 17:49:56.742550
 """
 from alembic import op
 import sqlalchemy as sa
@@ -113,6 +113,7 @@ def upgrade() -> None:
     sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('country', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('settings', sa.JSON().with_variant(sa.JSON(), 'postgresql'), nullable=False),
+    sa.Column('org_version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('department',

@@ -1,0 +1,352 @@
+"""A signed Slack button click → committed transition → HTTP 200, measured over real HTTP.
+
+    /work/main/.venv/bin/python bench/slack_click.py [--seconds 30] [--rate 100]
+        [--throughput-seconds 10] [--concurrency 16] [--database URL]
+
+Three processes, as in production: the bot (`bot/app.py` `build` with Slack configured: bolt,
+the real core on SQLite — or `--database` PostgreSQL — the delivery worker and the scheduler
+running), a fake Slack Web API (the click's follow-ups and the outbox's posts go there), and
+this load generator. Each click is a `block_actions` payload signed like Slack signs it: the
+initiating head approves one submitted request (R4), so every click commits a real state change
+plus its audit and outbox rows; afterwards the database is checked for exactly that many.
+
+Phases, in one run:
+1. steady: `--rate` clicks/s for `--seconds`, open loop (each click is sent on schedule whether
+   or not earlier ones finished, and its latency counts from that schedule) → p50 / p99 / max;
+2. sustained throughput: `--concurrency` clients clicking back to back for
+   `--throughput-seconds` → clicks/s;
+3. the same load against a bare Starlette endpoint returning 200 (same uvicorn, same machine),
+   and against the Slack adapter with a core that answers at once (the adapter's own cost).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+TEAM, CHANNEL, HEAD = "T0618", "C0618", "U_LIU"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+# ---- the processes ---------------------------------------------------------------------------
+
+def role_fake(port: int) -> None:
+    from slack_fake import FakeSlack
+
+    async def run() -> None:
+        fake = await FakeSlack(team=TEAM).start(port=port)
+        print("READY", fake.port, flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+def role_bare(port: int) -> None:
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def ok(_request: Any) -> Response:
+        return Response(status_code=200)
+
+    serve(Starlette(routes=[Route("/slack/events", ok, methods=["POST"])]), port, uvicorn)
+
+
+def role_instant(port: int, api_url: str) -> None:
+    """The Slack adapter alone: a core that answers at once, as the real one answers a click."""
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from adapters.slack.adapter import SlackAdapter
+    from adapters.slack.settings import SlackSettings
+    from workflows.cards import Card, CardField
+    from workflows.events import Reply
+
+    reply = Reply(text="XT-2026-001 approved.", card=Card(
+        title="[XT-2026-001] 618大促活动", tone="info", fields=[CardField("State", "approved")],
+        footer="reviewed by 刘敏"))
+
+    class InstantCore:
+        async def handle(self, event: Any) -> Reply:
+            return reply
+
+        async def link_identity(self, **_: Any) -> bool:
+            return False
+
+        async def unlinked_emails(self, **_: Any) -> list[str]:
+            return []
+
+    adapter = SlackAdapter(settings=SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET,
+                                                  app_token="", api_url=api_url, mode="http"),
+                           core=InstantCore())
+    adapter.rate_per_chat = adapter.rate_per_second = 1e6
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        await adapter.start()
+        yield
+        await adapter.stop()
+
+    serve(Starlette(routes=adapter.routes(), lifespan=lifespan), port, uvicorn)
+
+
+def role_bot(port: int, api_url: str, database: str, requests: int) -> None:
+    import uvicorn
+
+    os.environ.update(SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET,
+                      SLACK_APP_TOKEN="", SLACK_API_URL=api_url)
+    os.environ.pop("SLACK_MODE", None)
+    from bot.app import build
+    from bot.settings import Settings
+
+    app = build(Settings(database_url=database, archive_dir=None))  # type: ignore[arg-type]
+    asyncio.run(prepare(app, requests))
+    app.adapters["slack"].rate_per_chat = app.adapters["slack"].rate_per_second = 1e6
+    serve(app.asgi, port, uvicorn)
+
+
+async def prepare(app: Any, count: int) -> None:
+    """The org, and `count` submitted requests of 市场部 waiting for its head (fixture rows:
+    only the clicks are measured)."""
+    import yaml
+    from sqlmodel import select
+
+    from slack_bot import ORG
+    from storage.tables import CollaborationRequest, Department, Person
+    from workflows.org import parse_org
+
+    await app.db.create_all()
+    await app.core.import_org(parse_org(yaml.safe_load(ORG)))
+    now = app.clock.now()
+    async with app.db.uow() as uow:
+        depts = {d.name: d.id for d in await uow.all(select(Department))}
+        chen = (await uow.all(select(Person).where(Person.key == "chen")))[0]
+        for i in range(1, count + 1):
+            uow.add(CollaborationRequest(
+                workspace_id=f"slack:{TEAM}", number=f"XT-2026-{i:05d}", title="618大促活动",
+                goal="GMV+30%", initiating_department_id=depts["市场部"], initiator_id=chen.id,
+                conversation=CHANNEL, collaborating=[depts["技术部"]], standard="可用率≥99.9%",
+                state="submitted", created_at=now, updated_at=now))
+    await app.db.dispose()
+
+
+def serve(asgi: Any, port: int, uvicorn: Any) -> None:
+    config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+
+    async def run() -> None:
+        task = asyncio.ensure_future(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        print("READY", port, flush=True)
+        await task
+
+    asyncio.run(run())
+
+
+CHILDREN: list[asyncio.subprocess.Process] = []
+
+
+async def spawn(*args: str) -> tuple[asyncio.subprocess.Process, int]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--role", *args, stdout=asyncio.subprocess.PIPE)
+    CHILDREN.append(process)
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), 600)).decode().split()
+    assert line and line[0] == "READY", f"{args[0]} did not start: {line}"
+    return process, int(line[1])
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+    await process.wait()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---- the load ----------------------------------------------------------------------------
+
+def click(request_id: int, hook: str) -> tuple[bytes, dict[str, str]]:
+    from slack_support import action_payload, interactive, signed_headers
+
+    value = json.dumps({"k": f"request:{request_id}", "r": request_id}, separators=(",", ":"))
+    body = interactive(action_payload(
+        action_id="request.approve", value=value, user=HEAD, channel=CHANNEL, team=TEAM,
+        message_ts=f"1700000000.{request_id:06d}", trigger=f"{request_id}.bench.trigger",
+        response_url=hook))
+    return body, signed_headers(body, content_type="application/x-www-form-urlencoded",
+                                secret=SECRET)
+
+
+Send = Callable[[int], Awaitable[bool]]
+
+
+def sender(session: Any, url: str, hook: str, first: int) -> Send:
+    async def send(i: int) -> bool:
+        body, headers = click(first + i, hook)
+        async with session.post(url, data=body, headers=headers) as response:
+            await response.read()
+            return response.status == 200
+    return send
+
+
+async def steady(send: Send, *, rate: float, seconds: float) -> dict[str, float]:
+    loop = asyncio.get_running_loop()
+    count = int(rate * seconds)
+    latencies: list[float] = []
+    failures = 0
+
+    async def one(i: int, due: float) -> None:
+        nonlocal failures
+        ok = await send(i)
+        latencies.append(loop.time() - due)
+        failures += not ok
+
+    start = loop.time() + 0.1
+    tasks = []
+    for i in range(count):
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        tasks.append(asyncio.ensure_future(one(i, due)))
+    await asyncio.gather(*tasks)
+    latencies.sort()
+    return {"count": count, "failures": failures, "p50": statistics.median(latencies) * 1000,
+            "p99": latencies[int(0.99 * (count - 1))] * 1000, "max": latencies[-1] * 1000}
+
+
+async def throughput(send: Send, *, concurrency: int, seconds: float
+                     ) -> tuple[float, int, int]:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    counter = iter(range(10**9))
+    done = failures = 0
+
+    async def client() -> None:
+        nonlocal done, failures
+        while loop.time() < end:
+            ok = await send(next(counter))
+            done += 1
+            failures += not ok
+
+    started = loop.time()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return done / (loop.time() - started), done, failures
+
+
+# ---- the run -----------------------------------------------------------------------------
+
+def approved(database: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    from storage.db import sync_url
+
+    engine = create_engine(sync_url(database))
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM collab_request WHERE state='approved'"))
+        result = int(count.scalar_one())
+    engine.dispose()
+    return result
+
+
+async def run(args: argparse.Namespace) -> None:
+    import aiohttp
+
+    tmp = tempfile.mkdtemp(prefix="slack-bench-")
+    database = args.database or f"sqlite:///{tmp}/bench.db"
+    fake, fake_port = await spawn("fake", str(free_port()))
+    api_url = f"http://127.0.0.1:{fake_port}/api/"
+    hook = f"http://127.0.0.1:{fake_port}/hooks/bench"
+    steady_clicks = int(args.rate * args.seconds)
+    pool = steady_clicks + int(args.throughput_seconds * 2000)
+    connector = aiohttp.TCPConnector(limit=max(args.concurrency, 256))
+    results: dict[str, Any] = {}
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def measured(name: str, *role: str, first: int = 1) -> float:
+            process, port = await spawn(*role)
+            send = sender(session, f"http://127.0.0.1:{port}/slack/events", hook, first)
+            await throughput(send, concurrency=4, seconds=1)  # warm up connections and caches
+            rps, _done, failures = await throughput(send, concurrency=args.concurrency,
+                                                    seconds=args.throughput_seconds)
+            await stop(process)
+            assert failures == 0, f"{name}: {failures} failed requests"
+            return rps
+
+        results["bare"] = await measured("bare", "bare", str(free_port()))
+        results["adapter"] = await measured("adapter", "instant", str(free_port()), api_url)
+        bot, port = await spawn("bot", str(free_port()), api_url, database, str(pool))
+        url = f"http://127.0.0.1:{port}/slack/events"
+        results["steady"] = await steady(sender(session, url, hook, 1), rate=args.rate,
+                                         seconds=args.seconds)
+        rps, done, failures = await throughput(sender(session, url, hook, steady_clicks + 1),
+                                               concurrency=args.concurrency,
+                                               seconds=args.throughput_seconds)
+        results["full"], results["full_failures"], results["full_done"] = rps, failures, done
+        await stop(bot)
+    await stop(fake)
+    committed = approved(database)
+    clicks = steady_clicks + results["full_done"]
+    report(args, results, committed=committed, clicks=clicks, database=database)
+
+
+def report(args: argparse.Namespace, r: dict[str, Any], *, committed: int, clicks: int,
+           database: str) -> None:
+    s = r["steady"]
+    backend = "PostgreSQL" if database.startswith("postgres") else "SQLite (WAL)"
+    print(f"Slack click → committed approval → HTTP 200 ({backend}, {os.cpu_count()} cores)")
+    print(f"steady {args.rate:g} clicks/s for {args.seconds:g} s: {s['count']} clicks, "
+          f"{s['failures']} failed; p50 {s['p50']:.1f} ms, p99 {s['p99']:.1f} ms, "
+          f"max {s['max']:.1f} ms")
+    print(f"committed approvals in the database: {committed} (clicks sent: {clicks})")
+    print(f"sustained, {args.concurrency} clients, {args.throughput_seconds:g} s:")
+    print(f"  bare Starlette 200:            {r['bare']:8.0f} req/s  (1.00)")
+    print(f"  Slack adapter, instant core:   {r['adapter']:8.0f} req/s  ({r['adapter'] / r['bare']:.2f})")
+    print(f"  Slack click, real core:        {r['full']:8.0f} req/s  ({r['full'] / r['bare']:.2f})"
+          f"  failures {r['full_failures']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--role")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--throughput-seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", ""))
+    args, rest = parser.parse_known_args()
+    if args.role:
+        {"fake": lambda: role_fake(int(rest[0])), "bare": lambda: role_bare(int(rest[0])),
+         "instant": lambda: role_instant(int(rest[0]), rest[1]),
+         "bot": lambda: role_bot(int(rest[0]), rest[1], rest[2], int(rest[3]))}[args.role]()
+        return
+    async def guarded() -> None:
+        try:
+            await run(args)
+        finally:  # never leave a server behind, whatever failed
+            for child in CHILDREN:
+                await stop(child)
+
+    asyncio.run(guarded())
+
+
+if __name__ == "__main__":
+    main()
