@@ -33,6 +33,8 @@ async def load_org(uow: UnitOfWork, workspace: Workspace) -> Org:
     depts = {d.id: d for d in await uow.all(select(Department).where(Department.workspace_id == ws))}
     people = {p.id: p for p in await uow.all(select(Person).where(Person.workspace_id == ws))}
     links = await uow.all(select(PersonIdentity).where(PersonIdentity.workspace_id == ws))
+    for row in [*depts.values(), *people.values(), *links]:
+        uow.session.expunge(row)  # a plain snapshot: a later rollback must not expire it
     return Org(version=workspace.org_version, depts=depts, people=people,
                identity={i.person_id: i.external_id for i in links},
                by_external={i.external_id: i.person_id for i in links})

@@ -111,9 +111,10 @@ class Core:
     async def _first_time(uow: UnitOfWork, event: Event, now: datetime) -> bool:
         """DESIGN rule 3 in one statement: the event id is recorded unless it already was."""
         insert = sqlite_insert if uow.dialect == "sqlite" else pg_insert
-        result = await uow.session.execute(insert(ProcessedEvent).values(
-            platform=event.tenant.platform, event_id=event.event_id, at=now).on_conflict_do_nothing())
-        return result.rowcount == 1
+        statement = insert(ProcessedEvent).values(platform=event.tenant.platform, event_id=event.event_id,
+                                                  at=now).on_conflict_do_nothing()
+        result = await uow.session.execute(statement.returning(ProcessedEvent.event_id))
+        return result.first() is not None
 
     async def _route(self, ctx: Ctx, event: Event) -> Reply:
         if isinstance(event, CommandInvoked):
