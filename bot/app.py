@@ -113,23 +113,19 @@ def build(settings: Settings, *, clock: Clock | None = None, time_settings: Time
 
 def platform_adapters(core: Any) -> dict[str, Any]:
     """Slack / Feishu when their settings are present — imported only then."""
+    from adapters.feishu.settings import FeishuSettings
+    from adapters.slack.settings import SlackSettings
+
     found: dict[str, Any] = {}
-    with contextlib.suppress(ImportError):
-        from adapters.slack.settings import SlackSettings
+    slack, feishu = SlackSettings(), FeishuSettings()
+    if slack.configured:
+        from adapters.slack.adapter import SlackAdapter
 
-        slack = SlackSettings()
-        if slack.configured:
-            from adapters.slack.adapter import SlackAdapter
+        found["slack"] = SlackAdapter(settings=slack, core=core)
+    if feishu.configured:
+        from adapters.feishu.adapter import FeishuAdapter
 
-            found["slack"] = SlackAdapter(settings=slack, core=core)
-    with contextlib.suppress(ImportError):
-        from adapters.feishu.settings import FeishuSettings
-
-        feishu = FeishuSettings()
-        if feishu.configured:
-            from adapters.feishu.adapter import FeishuAdapter
-
-            found["feishu"] = FeishuAdapter(settings=feishu, core=core)
+        found["feishu"] = FeishuAdapter(settings=feishu, core=core)
     return found
 
 

@@ -3,11 +3,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
+import uvicorn
+
+from bot.app import DEMO_ORG, build, load_org_file
+from bot.logging import configure_logging
 from bot.settings import Settings
+from storage.db import Database
+from storage.migrate import upgrade
+from workflows.clock import SystemClock
+from workflows.core import Core
 
 DEMO_HELP = """
 collab-bot demo — the whole collaboration process on this machine, no chat platform needed.
@@ -15,12 +22,14 @@ Local platform API on http://{host}:{port} (virtual clock, now {now}; org: {org}
 
 Try it (the group chat is any name, people are the org's ids — GET /local/org lists them):
 
-  # 产品部's 王芳 (wang) files a request in chat "g1"
+  # 孙浩 (sun) of 产品部 files a request in chat "g1"
   curl -s -XPOST localhost:{port}/local/messages -H 'content-type: application/json' -d '{{"chat":"g1","user":"sun","text":"/协作 新建\\n名称: 新品详情页改版\\n背景与目标: 提升转化率10%\\n协作部门: 技术部、设计部\\n截止: 8/15\\n交付标准: 页面加载时间≤2秒\\n时间节点: 需求确认 7/20；开发完成 8/10；正式上线 8/15"}}'
   # see the card (with its buttons' action_id and value) in the chat
   curl -s localhost:{port}/local/chats/g1/messages
-  # the head of 产品部 (wang) clicks approve: copy action_id/value of the button
-  curl -s -XPOST localhost:{port}/local/actions -H 'content-type: application/json' -d '{{"chat":"g1","user":"wang","message_id":"m1","action_id":"request.approve","value":{{...}}}}'
+  # 王芳 (wang), head of 产品部, clicks 通过 (a button's action_id and value come from the card)
+  curl -s -XPOST localhost:{port}/local/actions -H 'content-type: application/json' -d '{{"chat":"g1","user":"wang","message_id":"m1","action_id":"request.approve","value":{{"k":"request:1","r":1}}}}'
+  # split the work (R5); each involved head then clicks 确认 on the RACI card (R6)
+  curl -s -XPOST localhost:{port}/local/messages -H 'content-type: application/json' -d '{{"chat":"g1","user":"sun","text":"/协作 分工 XT-2026-001\n任务: 页面开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/10\n任务: 视觉设计 | 负责: 设计部 | 负责人: 林琳 | 截止: 7/30"}}'
   # move time (2-hour rule, 17:00 summary …)
   curl -s -XPOST localhost:{port}/local/clock -H 'content-type: application/json' -d '{{"advance_minutes":120}}'
   # urgent pings to a person
@@ -30,17 +39,15 @@ Help in the chat: "/协作 帮助" or "/collab help". Ctrl-C stops.
 """
 
 
+DEMO_START = "2026-07-13T09:00:00+08:00"  # a Monday on the guidelines' own timeline (due 7/20, 8/10, 8/15)
+
+
 def _settings(**overrides: object) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
 async def _prepare(settings: Settings, org: Path | None) -> None:
-    from bot.app import load_org_file
-    from storage.db import Database
-    from storage.migrate import upgrade
-    from workflows.clock import SystemClock
-    from workflows.core import Core
-
+    """Create or upgrade the database (Alembic), then import the org file if one is given."""
     await asyncio.to_thread(upgrade, settings.database_url)
     if org is not None:
         db = Database(settings.database_url)
@@ -51,17 +58,33 @@ async def _prepare(settings: Settings, org: Path | None) -> None:
 
 
 def _serve(settings: Settings, *, banner: str = "") -> None:
-    import uvicorn
-
-    from bot.app import build
-    from bot.logging import configure
-
-    configure(settings.log_level)
+    configure_logging(settings.log_level)
     app = build(settings)
     if banner:
         print(banner.format(host=settings.host, port=settings.port, now=app.clock.now().isoformat(),
                             org=settings.org_file), flush=True)
     uvicorn.run(app.asgi, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+
+
+def _sync_feishu(args: argparse.Namespace) -> int:
+    """`collab-bot org sync feishu`: departments and leaders from the contact API (optional)."""
+    from adapters.base import DeliveryError
+    from adapters.feishu.directory import sync_to_file
+    from adapters.feishu.settings import FeishuSettings
+
+    feishu = FeishuSettings()
+    if not feishu.configured:
+        print("FEISHU_APP_ID / FEISHU_APP_SECRET are not set", file=sys.stderr)
+        return 2
+    try:
+        doc = asyncio.run(sync_to_file(settings=feishu, out=args.out, override=args.override,
+                                       tenant_key=args.tenant_key))
+    except (OSError, ValueError, DeliveryError) as exc:
+        print(f"org sync failed: {exc}", file=sys.stderr)
+        return 2
+    print(f"org written: {args.out} ({len(doc['departments'])} departments, {len(doc['people'])} people)"
+          f" — review it, then: collab-bot org import {args.out}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,15 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--database", help="database URL (default: sqlite:///collab-demo.db)")
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
-    org = sub.add_parser("org", help="org commands")
-    org.add_argument("action", choices=["import"])
-    org.add_argument("file", type=Path)
+    orgs = sub.add_parser("org", help="org commands").add_subparsers(dest="org_command", required=True)
+    orgs.add_parser("import", help="load an org YAML").add_argument("file", type=Path)
+    sync = orgs.add_parser("sync", help="read departments and leaders from a platform directory into a YAML")
+    sync.add_argument("platform", choices=["feishu"])
+    sync.add_argument("--out", type=Path, default=Path("org.yaml"))
+    sync.add_argument("--override", type=Path, help="an org YAML whose entries win over the directory")
+    sync.add_argument("--tenant-key", default="")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
-        from bot.app import DEMO_ORG
-
         settings = _settings(host=args.host, port=args.port, local_platform=True, virtual_clock=True,
+                             virtual_clock_start=DEMO_START,
                              database_url=args.database or "sqlite:///collab-demo.db",
                              org_file=args.org or DEMO_ORG)
         asyncio.run(_prepare(settings, settings.org_file))
@@ -96,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "db":
         asyncio.run(_prepare(Settings(), None))
         print("database upgraded:", Settings().database_url)
+    elif args.command == "org" and args.org_command == "sync":
+        return _sync_feishu(args)
     elif args.command == "org":
         settings = Settings()
         try:

@@ -122,14 +122,18 @@ class FakeFeishu:
     url: str = ""
     frames: asyncio.Queue = field(default_factory=asyncio.Queue)  # answers from the ws client
     ws_connected: asyncio.Event = field(default_factory=asyncio.Event)
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # what users see, by id
+    answers: dict[str, Any] = field(default_factory=dict)  # path → body or fn(call) → body
     _sent: dict[str, str] = field(default_factory=dict)  # uuid → message id
     _ws: WebSocket | None = None
     _server: Any = None
     _task: Any = None
 
     def script(self, method: str, path_contains: str, *, status: int, body: dict[str, Any],
-               headers: dict[str, str] | None = None) -> None:
-        self.scripted.append((method, path_contains, status, body, headers or {}))
+               headers: dict[str, str] | None = None, exact: bool = False) -> None:
+        """The next matching call gets this answer (path == `path_contains` when `exact`)."""
+        self.scripted.append((method, ("=" if exact else "") + path_contains, status, body,
+                              headers or {}))
 
     def find(self, method: str, path_contains: str = "") -> list[Call]:
         return [c for c in self.calls if c.method == method and path_contains in c.path]
@@ -144,7 +148,8 @@ class FakeFeishu:
                     json.loads(raw) if raw else None, dict(request.headers))
         self.calls.append(call)
         for index, (method, part, status, body, headers) in enumerate(self.scripted):
-            if method == call.method and part in call.path:
+            if method == call.method and (call.path == part[1:] if part.startswith("=")
+                                          else part in call.path):
                 del self.scripted[index]
                 return JSONResponse(body, status_code=status, headers=headers)
         return JSONResponse(self._answer(call))
@@ -156,17 +161,37 @@ class FakeFeishu:
                     "tenant_access_token": f"t-fake-{self.tokens_issued}"}
         if not call.headers.get("authorization", "").startswith("Bearer t-fake-"):
             return {"code": 99991661, "msg": "missing access token"}
+        if call.path in self.answers:
+            answer = self.answers[call.path]
+            return answer(call) if callable(answer) else answer
         if call.path == "/open-apis/bot/v3/info":
             return {"code": 0, "msg": "ok", "bot": {"open_id": BOT_OPEN_ID, "app_name": "协作助手"}}
         if call.path == "/callback/ws/endpoint":
             return self._endpoint()
         if call.method == "POST" and call.path.startswith("/open-apis/im/v1/messages"):
             uuid = (call.json or {}).get("uuid") or f"no-uuid-{len(self.calls)}"
-            message_id = self._sent.setdefault(uuid, f"om_fake_{len(self._sent) + 1}")
-            return {"code": 0, "msg": "success", "data": {"message_id": message_id}}
+            if uuid not in self._sent:  # Feishu: the same uuid within an hour → the same message
+                self._sent[uuid] = message_id = f"om_fake_{len(self._sent) + 1}"
+                parent = call.path.split("/")[5] if call.path.endswith("/reply") else ""
+                self.messages[message_id] = {
+                    "id": message_id, "to": (call.json or {}).get("receive_id", ""),
+                    "reply_to": parent, "type": call.json["msg_type"], "content": call.content}
+            return {"code": 0, "msg": "success", "data": {"message_id": self._sent[uuid]}}
         if "/urgent_" in call.path:
             return {"code": 0, "msg": "success", "data": {"invalid_user_id_list": []}}
+        if call.method == "PATCH" and call.path.startswith("/open-apis/im/v1/messages/"):
+            message_id = call.path.rsplit("/", 1)[1]
+            if message_id not in self.messages:
+                return {"code": 230001, "msg": "message not found"}
+            self.messages[message_id]["content"] = call.content
         return {"code": 0, "msg": "success", "data": {}}
+
+    def to(self, receiver: str) -> list[dict[str, Any]]:
+        """The messages in a chat (chat_id) or a person's DMs (open_id), oldest first."""
+        return [m for m in self.messages.values() if m["to"] == receiver]
+
+    def replies(self, message_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages.values() if m["reply_to"] == message_id]
 
     def _endpoint(self) -> dict[str, Any]:
         ws_url = self.url.replace("http://", "ws://") + "/ws?device_id=dev-1&service_id=7"
@@ -254,3 +279,10 @@ class FakeCore:
             reply = self.replies.pop(0)
             return reply(event) if callable(reply) else reply
         return Reply(text="ok")
+
+
+class Broken:
+    """A core whose database is down."""
+
+    async def handle(self, event: Any) -> Any:
+        raise RuntimeError("database is down")

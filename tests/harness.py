@@ -76,14 +76,16 @@ class LocalPlatform:
         await self.settle()
 
 
-async def start_platform(database_url: str, schema: str | None, *, start: datetime, org=DEMO_ORG):
+async def start_platform(database_url: str, schema: str | None, *, start: datetime, org=DEMO_ORG,
+                         import_org: bool = True):
     """Returns (platform, server, task); `stop_platform` ends them."""
     settings = Settings(database_url=database_url, local_platform=True, virtual_clock=True,
                         archive_dir=None)  # type: ignore[arg-type]
     app = build(settings, clock=VirtualClock(start), time_settings=TimeSettings(tick_sweep_seconds=0.2),
                 db=Database(database_url, schema=schema))
-    await app.db.create_all()
-    await app.core.import_org(load_org_file(org))
+    if import_org:  # a restart finds its database as it was
+        await app.db.create_all()
+        await app.core.import_org(load_org_file(org))
     server = uvicorn.Server(uvicorn.Config(app.asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -112,3 +112,40 @@ async def test_english_workspace_answers_in_english(core):
         ws.locale = "en"
     reply = await core.handle(say("sun", "new\ntitle: x\ndepts: Finance\ndue: 8/15", "en1"))
     assert "No department \"Finance\"" in reply.text
+
+
+async def test_a_deadline_in_a_year_without_an_official_schedule_warns_the_admins_once(core):
+    for r in (1, 2):  # two requests, each with 2030 deadlines (R9/R10/R11 timers)
+        await core.handle(say("sun", FILE.replace("due: 8/15", "due: 2030-03-01"), f"y{r}a"))
+        await core.handle(click("wang", "request.approve", {"r": r}, f"y{r}b"))
+        reply = await core.handle(say("sun", f"assign XT-2026-00{r}\ntask: 开发 | lead: 技术部 | owner: 郑凯 | due: 2030-02-25",
+                                      f"y{r}c"))
+        assert reply.ok, reply.text
+        for head, dept in (("wang", 2), ("li", 4), ("huang", 5)):
+            assert (await core.handle(click(head, "task.confirm", {"r": r, "d": dept}, f"y{r}{head}"))).ok
+    warnings = [o for o in await rows(core, OutboxMessage) if o.kind == "dm" and "2030" in o.payload["card"]["title"]]
+    assert len(warnings) == 1 and warnings[0].conversation == "zhao"  # the demo org's admin
+
+
+async def test_the_archive_is_one_readable_file_plus_every_table_as_json_and_csv(db, tmp_path):
+    core = Core(db=db, clock=VirtualClock(datetime(2026, 7, 13, 10, tzinfo=ZoneInfo("Asia/Shanghai"))),
+                archive_dir=tmp_path)
+    await core.import_org(parse_org(yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8"))))
+    await to_assigning(core)
+    for head, dept in (("wang", 2), ("li", 4), ("huang", 5)):
+        assert (await core.handle(click(head, "task.confirm", {"r": 1, "d": dept}, f"a{head}"))).ok
+    steps = [("zheng", "deliver XT-2026-001\ndeliverables: 上线包\nchecks: 页面加载时间≤2秒=yes"),
+             ("sun", "accept XT-2026-001 pass")]
+    for n, (who, text) in enumerate(steps):
+        assert (await core.handle(say(who, text, f"s{n}"))).ok
+    for head, dept in (("wang", 2), ("li", 4)):
+        assert (await core.handle(click(head, "completion.confirm", {"r": 1, "d": dept}, f"c{head}"))).ok
+    reply = await core.handle(say("sun", "archive XT-2026-001", "arch"))
+    name = "2026年Q3新品详情页改版协作计划_产品部"
+    assert name in reply.text
+    folder = tmp_path / name
+    markdown = (folder / f"{name}.md").read_text(encoding="utf-8")
+    assert markdown.startswith(f"# {name}") and "验收结果表" in markdown and "request.archive" in markdown
+    assert (folder / f"{name}.json").exists()
+    assert "department_id" in (folder / "confirmations.csv").read_text(encoding="utf-8")
+    assert "acceptance.pass" in (folder / "audit_trail.csv").read_text(encoding="utf-8")

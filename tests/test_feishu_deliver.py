@@ -22,7 +22,7 @@ async def fake():
 
 @pytest.fixture
 async def adapter(fake):
-    built = FeishuAdapter(settings=settings(fake.url), handle=FakeCore().handle)
+    built = FeishuAdapter(settings=settings(fake.url), core=FakeCore())
     yield built
     await built.stop()
 
@@ -53,11 +53,21 @@ async def test_a_retried_post_is_deduplicated_by_uuid(adapter, fake):
 
 
 async def test_update_patches_the_message(adapter, fake):
-    result = await adapter.deliver(outbound("update", platform_message_id="om_dc1"))
+    posted = await adapter.deliver(outbound("post"))
+    resolved = dict(CARD, title="问题已解决", tone="success", buttons=[])
+    result = await adapter.deliver(outbound("update", platform_message_id=posted.platform_message_id,
+                                            payload={"card": resolved}))
     [patch] = fake.find("PATCH")
-    assert patch.path == "/open-apis/im/v1/messages/om_dc1"
-    assert set(patch.json) == {"content"} and patch.content["header"]["template"] == "red"
-    assert result.platform_message_id == "om_dc1"
+    assert patch.path == f"/open-apis/im/v1/messages/{posted.platform_message_id}"
+    assert set(patch.json) == {"content"} and patch.content["header"]["template"] == "green"
+    assert result.platform_message_id == posted.platform_message_id
+    assert fake.to("oc_group")[0]["content"]["header"]["title"]["content"] == "问题已解决"
+
+
+async def test_updating_a_message_feishu_does_not_know_is_final(adapter, fake):
+    with pytest.raises(DeliveryError) as error:
+        await adapter.deliver(outbound("update", platform_message_id="om_gone"))
+    assert error.value.retryable is False
 
 
 async def test_update_without_a_message_id_is_final(adapter):
@@ -75,7 +85,7 @@ async def test_dm_goes_to_the_open_id_as_text_when_there_is_no_card(adapter, fak
 
 async def test_escalation_to_the_head_buzzes_the_heads_open_id_in_the_app(adapter, fake):
     result = await adapter.deliver(outbound("urgent", "ou_tech_head",
-                                            payload={"card": CARD, "level": "head"}))
+                                            payload={"card": CARD, "level": 1}))
     send, buzz = fake.api_calls
     assert send.query == {"receive_id_type": "open_id"} and send.json["receive_id"] == "ou_tech_head"
     assert buzz.method == "PATCH"
@@ -89,17 +99,17 @@ async def test_escalation_to_the_head_buzzes_the_heads_open_id_in_the_app(adapte
                                                   ("phone", "urgent_phone")])
 async def test_vp_step_uses_the_configured_buzz(fake, configured, expected):
     adapter = FeishuAdapter(settings=settings(fake.url, vp_urgent=configured),
-                            handle=FakeCore().handle)
-    await adapter.deliver(outbound("urgent", "ou_vp", payload={"card": CARD, "level": "vp"}))
+                            core=FakeCore())
+    await adapter.deliver(outbound("urgent", "ou_vp", payload={"card": CARD, "level": 2}))
     [buzz] = fake.find("PATCH")
     assert buzz.path.endswith(expected) and buzz.json == {"user_id_list": ["ou_vp"]}
     await adapter.stop()
 
 
 async def test_refused_phone_buzz_falls_back_to_the_app_buzz(fake):
-    adapter = FeishuAdapter(settings=settings(fake.url, vp_urgent="phone"), handle=FakeCore().handle)
+    adapter = FeishuAdapter(settings=settings(fake.url, vp_urgent="phone"), core=FakeCore())
     fake.script("PATCH", "urgent_phone", status=400, body={"code": 230049, "msg": "quota exceeded"})
-    await adapter.deliver(outbound("urgent", "ou_vp", payload={"card": CARD, "level": "vp"}))
+    await adapter.deliver(outbound("urgent", "ou_vp", payload={"card": CARD, "level": 2}))
     assert [c.path.rsplit("/", 1)[1] for c in fake.find("PATCH")] == ["urgent_phone", "urgent_app"]
     await adapter.stop()
 
@@ -136,7 +146,7 @@ async def test_server_errors_are_retryable_other_codes_final(adapter, fake):
 
 async def test_unreachable_feishu_is_retryable():
     adapter = FeishuAdapter(settings=settings("http://127.0.0.1:9", request_timeout_seconds=2),
-                            handle=FakeCore().handle)
+                            core=FakeCore())
     with pytest.raises(DeliveryError) as error:
         await adapter.deliver(outbound("post"))
     assert error.value.retryable is True

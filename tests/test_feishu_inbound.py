@@ -64,7 +64,7 @@ def test_rich_text_post_messages_are_read_as_text():
     message["content"] = json.dumps({"title": "", "content": [
         [{"tag": "at", "user_id": "@_user_1"}, {"tag": "text", "text": " 新建 "}],
         [{"tag": "text", "text": "第二行"}]]}, ensure_ascii=False)
-    assert inbound.parse(payload, bot_open_id=BOT_OPEN_ID).event.text == "新建 第二行"
+    assert inbound.parse(payload, bot_open_id=BOT_OPEN_ID).event.text == "新建\n第二行"
 
 
 def test_images_and_bot_senders_are_ignored():
@@ -118,3 +118,10 @@ def test_message_content_that_is_not_json_is_malformed():
     payload["event"]["message"]["content"] = "{not json"
     with pytest.raises(inbound.MalformedPayload):
         inbound.parse(payload, bot_open_id=BOT_OPEN_ID)
+
+
+def test_multi_line_commands_keep_their_line_breaks():
+    payload = message_event("@bot /协作 新建\n名称:  新品详情页改版\n协作部门: 技术部、设计部",
+                            sender="ou_a", event_id="ml")
+    assert inbound.parse(payload, bot_open_id=BOT_OPEN_ID).event.text == \
+        "新建\n名称: 新品详情页改版\n协作部门: 技术部、设计部"

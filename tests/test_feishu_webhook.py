@@ -10,8 +10,8 @@ import pytest
 from starlette.applications import Starlette
 
 from adapters.feishu.adapter import FeishuAdapter
-from feishu_fakes import (BOT_OPEN_ID, ENCRYPT_KEY, FakeCore, FakeFeishu, card_action,
-                          message_event, recorded, settings, signed)
+from feishu_fakes import (BOT_OPEN_ID, Broken, FakeCore, FakeFeishu, card_action,
+                                message_event, recorded, settings, signed)
 from workflows.cards import Card
 from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Reply
 
@@ -26,7 +26,7 @@ async def fake():
 @pytest.fixture
 async def env(fake):
     core = FakeCore()
-    adapter = FeishuAdapter(settings=settings(fake.url), handle=core.handle)
+    adapter = FeishuAdapter(settings=settings(fake.url), core=core)
     await adapter.start()
     await adapter.drain()  # learnt the bot's open_id
     client = httpx.AsyncClient(transport=httpx.ASGITransport(Starlette(routes=adapter.routes())),
@@ -110,7 +110,7 @@ async def test_signed_event_missing_fields_is_400(env):
 
 async def test_without_encrypt_key_or_token_every_callback_is_refused(fake):
     adapter = FeishuAdapter(settings=settings(fake.url, encrypt_key="", verification_token=""),
-                            handle=FakeCore().handle)
+                            core=FakeCore())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(Starlette(routes=adapter.routes())),
                                  base_url="http://bot") as client:
         response = await client.post("/feishu/events", json=recorded("url_verification"))
@@ -183,10 +183,7 @@ async def test_form_submit_becomes_form_submitted_and_a_form_reply_is_posted(env
 
 
 async def test_core_failure_on_a_click_is_an_error_toast_not_a_500(fake):
-    async def broken(event):
-        raise RuntimeError("database is down")
-
-    adapter = FeishuAdapter(settings=settings(fake.url), handle=broken)
+    adapter = FeishuAdapter(settings=settings(fake.url), core=Broken())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(Starlette(routes=adapter.routes())),
                                  base_url="http://bot") as client:
         click = await post(client, card_action({"a": "x"}, operator="ou_a", event_id="c"))
@@ -201,3 +198,23 @@ async def test_bot_id_is_learnt_so_a_late_mention_still_counts(env):
     assert adapter.bot_open_id == BOT_OPEN_ID
     await post(client, message_event("请看 @bot 状态", sender="ou_a", event_id="late"))
     assert core.events[0].text == "请看 状态"
+
+
+async def test_a_reply_feishu_refuses_is_logged_and_the_event_still_acknowledged(env, fake, caplog):
+    adapter, core, client = env
+    fake.script("POST", "/reply", status=400, body={"code": 230002, "msg": "bot not in chat"})
+    response = await post(client, message_event("@bot 新建", sender="ou_pm", event_id="r-fail"))
+    await adapter.drain()
+    assert response.status_code == 200 and len(core.events) == 1
+    assert "not sent" in caplog.text
+
+
+async def test_a_rate_limited_reply_is_retried_with_the_same_uuid(env, fake):
+    adapter, core, client = env
+    fake.script("POST", "/reply", status=429, body={"code": 99991400, "msg": "limit"},
+                headers={"x-ogw-ratelimit-reset": "0"})
+    await post(client, message_event("@bot 新建", sender="ou_pm", event_id="r-429"))
+    await adapter.drain()
+    attempts = fake.find("POST", "/om_r-429/reply")
+    assert len(attempts) == 2 and attempts[0].json["uuid"] == attempts[1].json["uuid"]
+    assert [m["content"] for m in fake.replies("om_r-429")] == [{"text": "ok"}]

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from adapters.feishu.adapter import FeishuAdapter
-from feishu_fakes import FakeCore, FakeFeishu, card_action, message_event, settings
+from feishu_fakes import Broken, FakeCore, FakeFeishu, card_action, message_event, settings
 from workflows.cards import Card
 from workflows.events import ActionInvoked, CommandInvoked, Reply
 
@@ -25,7 +25,7 @@ async def test_long_connection_delivers_commands_and_clicks_into_the_core(fake):
     core = FakeCore(replies=[Reply(text="已创建 XT-2026-001"),
                              Reply(text="已确认", card=Card(title="已确认", tone="success"))])
     adapter = FeishuAdapter(settings=settings(fake.url, mode="ws", encrypt_key="",
-                                              verification_token=""), handle=core.handle)
+                                              verification_token=""), core=core)
     await adapter.start()
     try:
         await asyncio.wait_for(fake.ws_connected.wait(), 60)  # import + handshake + connect
@@ -52,15 +52,15 @@ async def test_long_connection_delivers_commands_and_clicks_into_the_core(fake):
     assert not [t for t in threading.enumerate() if t.name == "feishu-long-connection"]
 
 
-async def test_a_core_failure_is_not_acknowledged_so_feishu_redelivers(fake):
-    async def broken(event):
-        raise RuntimeError("database is down")
-
-    adapter = FeishuAdapter(settings=settings(fake.url, mode="ws"), handle=broken)
+async def test_core_failures_are_redelivered_malformed_frames_are_not(fake):
+    adapter = FeishuAdapter(settings=settings(fake.url, mode="ws"), core=Broken())
     await adapter.start()
     try:
         await asyncio.wait_for(fake.ws_connected.wait(), 60)
         answer = await fake.push(message_event("@bot 新建", sender="ou_pm", event_id="ws-x"))
         assert answer["code"] == 500
+        malformed = message_event("@bot 新建", sender="ou_pm", event_id="ws-y")
+        del malformed["event"]["message"]["chat_id"]
+        assert (await fake.push(malformed, message_id="m3"))["code"] == 200  # dropped, not retried
     finally:
         await adapter.stop()

@@ -29,3 +29,10 @@ def test_placeholders_agree_between_locales():
     zh, en = catalog("zh-CN"), catalog("en")
     field = re.compile(r"{(\w+)}")
     assert [k for k in zh if set(field.findall(zh[k])) != set(field.findall(en[k]))] == []
+
+
+def test_a_missing_parameter_never_fails_the_event():
+    from workflows.i18n import translator
+
+    assert translator("en")("late.title", number="XT-2026-001", seq=1, task="Build") == \
+        "🔴 XT-2026-001#1 more than {days} days late: Build"

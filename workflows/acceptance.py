@@ -7,18 +7,19 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from storage.tables import Acceptance, Confirmation, Delivery
-from workflows.cards import Card
-from workflows.views.common import mentions
+from storage.tables import Acceptance, Delivery
 from workflows import audit, authz, outbox, timers
+from workflows.cards import Card
 from workflows.commands import Command
 from workflows.context import Ctx
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
-from workflows.repo import confirmations, request_by_id, request_by_number, tasks_of
+from workflows.repo import request_by_id, request_by_number, tasks_of
 from workflows.requests import parse_day
+from workflows.signoff import all_signed, sign
 from workflows.states import next_state
 from workflows.views.acceptance import completion_card, delivery_card, delivery_form, delivery_key
+from workflows.views.common import mentions
 from workflows.views.request import request_card, request_key
 
 MET = {"yes", "y", "true", "met", "是", "✓", "✔", "√", "达标", "通过", "1"}
@@ -137,24 +138,15 @@ async def completion_sides(ctx: Ctx, request) -> list[int]:
 
 
 async def confirm_completion(ctx: Ctx, *, request_id: int, dept_id: int) -> Reply:
+    """R21: both sides sign; the last signature completes the collaboration."""
     request = await request_by_id(ctx, request_id, lock=True)
-    if ctx.actor is None or ctx.actor.id not in authz.may_confirm_for(ctx, dept_id):
-        raise Refused("refused.confirm", dept=ctx.dept_name(dept_id))
-    done = await confirmations(ctx, request.id, "completion")
-    mine = next((c for c in done if c.department_id == dept_id), None)
-    if mine:
-        return Reply(ok=False, text=ctx.t("reply.already_confirmed", dept=ctx.dept_name(dept_id),
-                                          who=ctx.person_name(mine.person_id), when=ctx.local_text(mine.confirmed_at)))
     sides = await completion_sides(ctx, request)
-    if request.state != "accepted" or dept_id not in sides:
-        raise UserError("error.state", number=request.number, state=ctx.t(f"state.{request.state}"))
-    row = Confirmation(request_id=request.id, kind="completion", department_id=dept_id, person_id=ctx.actor.id,
-                       confirmed_at=ctx.now)
-    ctx.uow.add(row)
-    done.append(row)
-    audit.record(ctx, action="completion.confirm", subject=f"completion:{request.id}", request_id=request.id,
-                 detail={"department": ctx.dept_name(dept_id)})
-    if {c.department_id for c in done} >= set(sides):
+    done, already = await sign(ctx, request=request, kind="completion", dept_id=dept_id, required=sides,
+                               open_for_signing=request.state == "accepted", action="completion.confirm",
+                               subject=f"completion:{request.id}")
+    if already:
+        return already
+    if all_signed(done, sides):
         before = request.state
         request.state, request.updated_at = next_state(before, "complete"), ctx.now
         audit.record(ctx, action="request.complete", subject=request_key(request), request_id=request.id,

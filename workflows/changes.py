@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from storage.tables import Confirmation, PlanChange
+from storage.tables import PlanChange
 from workflows import audit, authz, outbox, timers
 from workflows.commands import Command
 from workflows.context import Ctx
@@ -14,6 +14,7 @@ from workflows.events import Reply
 from workflows.repo import confirmations, next_seq, request_by_id, request_by_number, tasks_of
 from workflows.requests import parse_day
 from workflows.responsibilities import schedule_task_timers
+from workflows.signoff import all_signed, sign
 from workflows.states import CHANGEABLE
 from workflows.views.changes import change_card, change_key
 
@@ -90,18 +91,12 @@ async def decide(ctx: Ctx, *, change_id: int, dept_id: int | None, approve: bool
         return Reply(ok=False, text=ctx.t("reply.change_decided", seq=change.seq,
                                           state=ctx.t(f"change_state.{change.state}")))
     if approve:
-        mine = next((c for c in done if c.department_id == dept_id), None)
-        if mine:
-            return Reply(ok=False, text=ctx.t("reply.already_confirmed", dept=ctx.dept_name(dept_id),
-                                              who=ctx.person_name(mine.person_id),
-                                              when=ctx.local_text(mine.confirmed_at)))
-        row = Confirmation(request_id=request.id, kind="change", subject_id=change.id, department_id=dept_id,
-                           person_id=ctx.actor.id, confirmed_at=ctx.now)
-        ctx.uow.add(row)
-        done.append(row)
-        audit.record(ctx, action="change.approve", subject=change_key(change), request_id=request.id,
-                     detail={"department": ctx.dept_name(dept_id)})
-        if {c.department_id for c in done} >= set(involved):
+        done, already = await sign(ctx, request=request, kind="change", subject_id=change.id, dept_id=dept_id,
+                                   required=involved, open_for_signing=True, action="change.approve",
+                                   subject=change_key(change))
+        if already:
+            return already
+        if all_signed(done, involved):
             await _apply(ctx, request, change, tasks)
     else:
         change.state, change.decided_at = "rejected", ctx.now

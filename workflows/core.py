@@ -23,11 +23,13 @@ from workflows.clock import Clock
 from workflows.commands import CommandError, error_text, parse, usage
 from workflows.context import Ctx
 from workflows.errors import Refused, UserError
+from workflows.estimates import warn_estimated_years
 from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Reply, Tenant
 from workflows.i18n import translator
 from workflows.archive import write_files
 from workflows.rhythms import JOBS
 from workflows.router import ACTIONS, COMMANDS, FORMS
+from workflows.states import InvalidTransition
 from workflows.timers import HANDLERS
 
 log = logging.getLogger("collab.core")
@@ -56,7 +58,11 @@ class Core:
             except (IntegrityError, OperationalError) as exc:
                 # a concurrent duplicate or a number taken meanwhile: try again, it now sees it
                 log.info("retrying event %s after %s", event.event_id, type(exc).__name__)
-        raise RuntimeError(f"event {event.event_id} kept conflicting")
+            except Exception:  # noqa: BLE001 — the last resort: rolled back, logged, answered
+                log.exception("event %s failed", event.event_id)
+                break
+        t = translator(DEFAULT_LOCALE.get(event.tenant.platform, "zh-CN"))
+        return Reply(ok=False, text=t("error.internal"))
 
     async def _handle_once(self, event: Event) -> Reply:
         async with self.db.uow() as uow:
@@ -71,6 +77,7 @@ class Core:
                 raise _Abort(self._error_reply(ctx, exc, form=isinstance(event, FormSubmitted))) from None
             except Refused as exc:
                 raise _Abort(Reply(ok=False, refused=True, text=ctx.t(exc.key, **exc.params)), exc) from None
+            await warn_estimated_years(ctx)
             if ctx.reply_card is not None and reply.card is None:
                 reply.card = ctx.reply_card
             exports = list(ctx.exports)
@@ -100,23 +107,31 @@ class Core:
                 command = parse(event.text)
             except CommandError as exc:
                 raise _Abort(Reply(ok=False, text=error_text(exc, ctx.t))) from None
-            return await COMMANDS[command.verb](ctx, command)
+            try:
+                return await COMMANDS[command.verb](ctx, command)
+            except InvalidTransition as exc:
+                raise UserError("error.transition", state=ctx.t(f"state.{exc.state}")) from None
         if isinstance(event, ActionInvoked):
             handler = ACTIONS.get(event.action_id)
-            if handler is None:
-                raise UserError("error.unknown_action", action=event.action_id)
-            try:
-                return await handler(ctx, event.value or {})
-            except (KeyError, TypeError, ValueError) as exc:
-                if isinstance(exc, (UserError, Refused)):
-                    raise
-                raise UserError("error.bad_action", action=event.action_id) from None
-        if isinstance(event, FormSubmitted):
+            name, call = event.action_id, (lambda: handler(ctx, event.value or {})) if handler else None
+        elif isinstance(event, FormSubmitted):
             form = FORMS.get(event.form_id)
-            if form is None:
-                raise UserError("error.unknown_action", action=event.form_id)
-            return await form(ctx, event.fields or {}, event.value or {})
-        raise UserError("error.unknown_action", action=type(event).__name__)
+            name, call = event.form_id, (lambda: form(ctx, event.fields or {}, event.value or {})) if form else None
+        else:
+            name, call = type(event).__name__, None
+        if call is None:
+            raise UserError("error.unknown_action", action=name)
+        try:
+            return await call()
+        except CommandError as exc:  # a form's fields read through the command grammar
+            text = error_text(exc, ctx.t).split("\n\n")[0]
+            field = str(exc.params.get("field") or "")
+            raise _Abort(Reply(ok=False, text=text, errors={field: text} if field else {})) from None
+        except InvalidTransition as exc:
+            raise UserError("error.transition", state=ctx.t(f"state.{exc.state}")) from None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # a button or form whose value is not what we rendered (tampered, or stale)
+            raise UserError("error.bad_action", action=name) from None
 
     def _error_reply(self, ctx: Ctx, exc: UserError, *, form: bool) -> Reply:
         text = ctx.t(exc.key, **exc.params)
@@ -144,6 +159,7 @@ class Core:
             ctx = Ctx(uow=uow, workspace=ws, now=now)
             await ctx.load_org()
             await handler(ctx, timer)
+            await warn_estimated_years(ctx)
         else:
             log.error("timer %s: no workspace or handler for %s", timer.id, timer.kind)
         timer.state, timer.fired_at = "fired", now

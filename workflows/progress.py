@@ -1,7 +1,7 @@
 """Daily progress (R7), manual status and risk updates (R9), the board."""
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.tables import CollaborationRequest, Issue, ProgressPost
 from workflows import audit, authz, outbox, timers
@@ -81,7 +81,7 @@ async def board(ctx: Ctx, *, command: Command) -> Reply:
         requests = await ctx.uow.all(select(CollaborationRequest).where(
             CollaborationRequest.workspace_id == ctx.workspace.id,
             CollaborationRequest.conversation == ctx.conversation,
-            CollaborationRequest.state.in_(sorted(ACTIVE | {"assigning"}))))  # type: ignore[attr-defined]
+            col(CollaborationRequest.state).in_(sorted(ACTIVE | {"assigning"}))))
     if not requests:
         return Reply(text=ctx.t("reply.board_empty"))
     if len(requests) == 1:

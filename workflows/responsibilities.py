@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from typing import Any
 
-from storage.tables import CollaborationRequest, Confirmation, Task
+from storage.tables import CollaborationRequest, Task
 from workflows import audit, authz, outbox, timers
 from workflows.context import Ctx
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
 from workflows.repo import confirmations, dept_ids, person_id, request_by_id, tasks_of
 from workflows.requests import parse_day
+from workflows.signoff import all_signed, sign
 from workflows.states import next_state
 from workflows.views.request import request_card, request_key
 from workflows.views.tasks import raci_card, raci_key, raci_form
@@ -101,27 +102,14 @@ async def assign(ctx: Ctx, *, request: CollaborationRequest, specs: list[dict[st
 async def confirm(ctx: Ctx, *, request_id: int, dept_id: int) -> Reply:
     """R6: the head signs for their own department only; the last signature starts execution."""
     request = await request_by_id(ctx, request_id, lock=True)
-    if ctx.actor is None or ctx.actor.id not in authz.may_confirm_for(ctx, dept_id):
-        raise Refused("refused.confirm", dept=ctx.dept_name(dept_id))
-    done = await confirmations(ctx, request.id, "raci")
-    mine = next((c for c in done if c.department_id == dept_id), None)
-    if mine is not None:
-        return Reply(ok=False, text=ctx.t("reply.already_confirmed", dept=ctx.dept_name(dept_id),
-                                          who=ctx.person_name(mine.person_id),
-                                          when=ctx.local_text(mine.confirmed_at)))
-    if request.state != "assigning":
-        raise UserError("error.state", number=request.number, state=ctx.t(f"state.{request.state}"))
     tasks = await tasks_of(ctx, request.id)
     involved = authz.involved_departments(request, tasks)
-    if dept_id not in involved:
-        raise Refused("refused.not_involved", dept=ctx.dept_name(dept_id))
-    row = Confirmation(request_id=request.id, kind="raci", department_id=dept_id,
-                       person_id=ctx.actor.id, confirmed_at=ctx.now)
-    ctx.uow.add(row)
-    done.append(row)
-    audit.record(ctx, action="task.confirm", subject=raci_key(request), request_id=request.id,
-                 detail={"department": ctx.dept_name(dept_id)})
-    if {c.department_id for c in done} >= set(involved):
+    done, already = await sign(ctx, request=request, kind="raci", dept_id=dept_id, required=involved,
+                               open_for_signing=request.state == "assigning", action="task.confirm",
+                               subject=raci_key(request))
+    if already:
+        return already
+    if all_signed(done, involved):
         await start_execution(ctx, request, tasks)
     outbox.show(ctx, conversation=request.conversation, card_key=raci_key(request),
                 card=raci_card(ctx, request, tasks, done))

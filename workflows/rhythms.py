@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from storage.tables import CollaborationRequest, Issue, ProgressPost, Task, WeeklyReport
 from workflows import audit, outbox
-from workflows.cards import Card, CardField
+from workflows.cards import Card
 from workflows.context import Ctx
 from workflows.repo import tasks_of
 from workflows.views.common import mention, mentions

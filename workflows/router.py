@@ -55,11 +55,8 @@ async def _accept(ctx: Ctx, c: Command) -> Reply:
 
 
 async def _help(ctx: Ctx, c: Command) -> Reply:
-    topic = c.words[0] if c.words else (c.text.split()[0] if c.text.split() else None)
-    try:
-        return Reply(text=usage(topic, ctx.t))
-    except (KeyError, ValueError):
-        return Reply(text=usage(None, ctx.t))
+    topic = c.words[0] if c.words else (c.text.split() or [None])[0]
+    return Reply(text=usage(topic, ctx.t))
 
 
 def _cmd(fn: Callable[..., Awaitable[Reply]]) -> Callable[[Ctx, Command], Awaitable[Reply]]:

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 Handle = Callable[[Event], Awaitable[Reply]]
 EVENTS_PATH = "/feishu/events"
+REPLY_ATTEMPTS = 3
+REPLY_MAX_WAIT = 5.0  # seconds; longer rate-limit hints are not worth holding a reply for
 
 
 class FeishuAdapter:
@@ -40,10 +42,10 @@ class FeishuAdapter:
     rate_per_second = 50.0  # Feishu: 50 requests/s (1000/min) per app for sending messages
     rate_per_chat = 5.0  # … and 5 QPS per chat, shared by all bots in it
 
-    def __init__(self, *, settings: FeishuSettings, handle: Handle, api: FeishuApi | None = None,
+    def __init__(self, *, settings: FeishuSettings, core: Any, api: FeishuApi | None = None,
                  wall_clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
-        self._handle = handle
+        self._handle: Handle = core.handle  # the core (or its instrumented facade)
         self.api = api or FeishuApi(settings=settings)
         self._wall_clock = wall_clock  # transport time (replay window), not the core's clock
         self._t = translator(settings.locale)
@@ -61,7 +63,7 @@ class FeishuAdapter:
         if self.settings.mode == "ws":
             from adapters.feishu.ws import LongConnection  # lark-oapi is imported in its thread
 
-            self._connection = LongConnection(settings=self.settings, process=self.process,
+            self._connection = LongConnection(settings=self.settings, process=self._process_frame,
                                               loop=asyncio.get_running_loop())
             self._connection.start()
 
@@ -127,6 +129,15 @@ class FeishuAdapter:
             return {}
         return await self._card_action(parsed)
 
+    async def _process_frame(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The long connection's `process`: a malformed frame is acknowledged and dropped (a
+        redelivery would be just as malformed); a core failure raises, so it comes again."""
+        try:
+            return await self.process(payload)
+        except inbound.MalformedPayload as exc:
+            log.warning("malformed Feishu frame dropped: %s", exc)
+            return {}
+
     async def _card_action(self, parsed: inbound.Inbound) -> dict[str, Any]:
         try:
             reply = await self._handle(parsed.event)
@@ -141,13 +152,22 @@ class FeishuAdapter:
                                         form_sent=reply.form is not None)
 
     async def _reply(self, message_id: str, event_id: str, messages: list[tuple[str, str]]) -> None:
+        """Answer in the thread; a rate limit or a 5xx gets a few short retries (same `uuid`,
+        so never twice). The state is committed either way: only this answer can be lost."""
         for index, (msg_type, content) in enumerate(messages):
-            try:
-                await self.api.reply(message_id=message_id, msg_type=msg_type, content=content,
-                                     uuid=f"r{index}-{event_id}")
-            except FeishuApiError as exc:
-                log.warning("Feishu reply to %s not sent: %s", message_id, exc)
-                return
+            for attempt in range(REPLY_ATTEMPTS):
+                try:
+                    await self.api.reply(message_id=message_id, msg_type=msg_type, content=content,
+                                         uuid=f"r{index}-{event_id}")
+                    break
+                except FeishuApiError as exc:
+                    if not exc.retryable or attempt + 1 == REPLY_ATTEMPTS:
+                        log.warning("Feishu reply to %s not sent: %s", message_id, exc)
+                        return
+                    await asyncio.sleep(min(REPLY_MAX_WAIT, exc.retry_after or 1.0))
+                except Exception as exc:
+                    log.warning("Feishu reply to %s not sent: %s", message_id, exc)
+                    return
 
     # --- outbound -----------------------------------------------------------------------------
 

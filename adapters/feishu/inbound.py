@@ -160,8 +160,8 @@ def strip_mentions(text: str, mentions: list[dict[str, Any]], bot_keys: set[str]
         if key:
             text = text.replace(key, "" if key in bot_keys else f"@{mention.get('name') or key}")
     text = text.replace("@_all", "")
-    text = _COMMAND_WORD.sub("", " ".join(text.split()))
-    return text.strip()
+    lines = [" ".join(line.split()) for line in text.strip().splitlines()]  # keep line breaks:
+    return _COMMAND_WORD.sub("", "\n".join(lines).strip()).strip()       # multi-line commands
 
 
 # --- card callbacks -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ workspace's locale falls back to the other locale, and the test suite fails on a
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -15,6 +16,15 @@ LOCALES = ("zh-CN", "en")
 _DIR = Path(__file__).parent
 
 Translate = Callable[..., str]
+log = logging.getLogger("collab.i18n")
+
+
+class _Params(dict):
+    """A missing placeholder stays visible (and is logged) rather than failing the event."""
+
+    def __missing__(self, name: str) -> str:
+        log.error("message parameter missing", extra={"parameter": name})
+        return "{" + name + "}"
 
 
 @lru_cache(maxsize=None)
@@ -40,6 +50,6 @@ def translator(locale: str | None) -> Translate:
         template = primary.get(key) or fallback.get(key)
         if template is None:
             return key
-        return template.format(**params) if params else template
+        return template.format_map(_Params(params))
 
     return t

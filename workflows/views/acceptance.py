@@ -61,10 +61,9 @@ def completion_card(ctx: Ctx, request: CollaborationRequest, sides: list[int],
         if c is None:
             heads = authz.may_confirm_for(ctx, d)
             waiting += heads
-            b = button(ctx, "completion.confirm", "button.confirm_for", key=f"completion:{request.id}",
-                       allowed=heads, style="primary", r=request.id, d=d)
-            b.label = t("button.confirm_for", dept=ctx.dept_name(d))
-            buttons.append(b)
+            buttons.append(button(ctx, "completion.confirm", "button.confirm_for", key=f"completion:{request.id}",
+                                  allowed=heads, style="primary", label_args={"dept": ctx.dept_name(d)},
+                                  r=request.id, d=d))
     return Card(title=t("completion.title", number=request.number, title=request.title),
                 tone="success" if not waiting else "info", text=t("completion.text"), fields=fields,
                 buttons=buttons, mentions=mentions(ctx, waiting))

@@ -40,10 +40,9 @@ def change_card(ctx: Ctx, request: CollaborationRequest, change: PlanChange, inv
         if c is None and change.state == "proposed":
             heads = authz.may_confirm_for(ctx, d)
             waiting += heads
-            approve = button(ctx, "change.approve", "button.approve", key=change_key(change), allowed=heads,
-                             style="primary", c=change.id, d=d)
-            approve.label = t("button.approve_for", dept=ctx.dept_name(d))
-            buttons.append(approve)
+            buttons.append(button(ctx, "change.approve", "button.approve_for", key=change_key(change),
+                                  allowed=heads, style="primary", label_args={"dept": ctx.dept_name(d)},
+                                  c=change.id, d=d))
     if change.state == "proposed":
         reject = button(ctx, "change.reject", "button.reject", key=change_key(change),
                         allowed=authz.heads(ctx, involved), style="danger", confirm_key="confirm.reject",

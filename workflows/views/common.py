@@ -28,8 +28,9 @@ def mentions(ctx: Ctx, person_ids: list[int]) -> list[Mention]:
 
 
 def button(ctx: Ctx, action_id: str, label_key: str, *, key: str, allowed: list[int],
-           style: str = "default", confirm_key: str = "", **value: object) -> Button:
+           style: str = "default", confirm_key: str = "", label_args: dict[str, str] | None = None,
+           **value: object) -> Button:
     """A button whose value names its card (`k`) so the clicked card is answered inline."""
-    return Button(action_id=action_id, label=ctx.t(label_key), value={"k": key, **value},
+    return Button(action_id=action_id, label=ctx.t(label_key, **(label_args or {})), value={"k": key, **value},
                   style=style, confirm=ctx.t(confirm_key) if confirm_key else "",  # type: ignore[arg-type]
                   allowed=[u for u in (ctx.platform_user(p) for p in allowed) if u])

@@ -44,8 +44,8 @@ def raci_card(ctx: Ctx, request: CollaborationRequest, tasks: list[Task],
             waiting += heads
             if request.state == "assigning":
                 buttons.append(button(ctx, "task.confirm", "button.confirm_for", key=raci_key(request),
-                                      allowed=heads, style="primary", r=request.id, d=d))
-                buttons[-1].label = t("button.confirm_for", dept=ctx.dept_name(d))
+                                      allowed=heads, style="primary", label_args={"dept": ctx.dept_name(d)},
+                                      r=request.id, d=d))
         fields.append(CardField(ctx.dept_name(d), value))
     return Card(title=t("raci.title", number=request.number, title=request.title),
                 tone="success" if not waiting else "info",
@@ -102,11 +102,11 @@ def risk_check_card(ctx: Ctx, request: CollaborationRequest, task: Task) -> Card
 def task_alert_card(ctx: Ctx, request: CollaborationRequest, task: Task, *, key: str,
                     notify: list[int], **params: object) -> Card:
     """Overdue (R9), late re-plan (R11), risk answers (R10): one shape, different words."""
-    return Card(title=t_title(ctx, f"{key}.title", request, task), tone=RISK_TONE.get(task.risk, "warning"),
+    return Card(title=t_title(ctx, f"{key}.title", request, task, **params), tone=RISK_TONE.get(task.risk, "warning"),
                 text=ctx.t(f"{key}.text", task=task.title, owner=ctx.person_name(task.owner_id),
                            due=day_text(task.due_date), **params),
                 mentions=mentions(ctx, notify))
 
 
-def t_title(ctx: Ctx, key: str, request: CollaborationRequest, task: Task) -> str:
-    return ctx.t(key, number=request.number, seq=task.seq, task=task.title)
+def t_title(ctx: Ctx, key: str, request: CollaborationRequest, task: Task, **params: object) -> str:
+    return ctx.t(key, number=request.number, seq=task.seq, task=task.title, **params)

@@ -1,0 +1,114 @@
+"""Shared bench helpers: a fresh database (SQLite file, or a PostgreSQL schema when
+`TEST_DATABASE_URL` / `BENCH_DATABASE_URL` is set), the demo org, bulk-seeded open work."""
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import AsyncIterator, Awaitable, Callable
+
+from sqlalchemy import create_engine, insert, text
+from sqlmodel import select
+
+from bot.app import DEMO_ORG, load_org_file
+from storage.db import Database, sync_url
+from storage.tables import CollaborationRequest, Department, Issue, Person, Task, Timer
+from workflows.core import Core
+
+PG_URL = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL", "")
+CHUNK = 5_000
+
+
+def backends() -> list[str]:
+    return ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@asynccontextmanager
+async def fresh_db(backend: str) -> AsyncIterator[Database]:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
+            await db.create_all()
+            try:
+                yield db
+            finally:
+                await db.dispose()
+        return
+    schema = "bench_" + uuid.uuid4().hex[:10]
+    engine = create_engine(sync_url(PG_URL))
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    db = Database(PG_URL, schema=schema)
+    await db.create_all()
+    try:
+        yield db
+    finally:
+        await db.dispose()
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+async def demo_org(db: Database, clock) -> tuple[Core, str]:
+    core = Core(db=db, clock=clock)
+    return core, await core.import_org(load_org_file(DEMO_ORG))
+
+
+async def _bulk(db: Database, table, rows: list[dict]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        async with db.uow() as uow:
+            await uow.session.execute(insert(table), rows[start:start + CHUNK])
+
+
+async def seed_open_work(db: Database, *, workspace_id: str, n: int, now: datetime,
+                         due_issues: int = 0) -> None:
+    """`n` open requests, each with a task and an urgent open issue, and a pending timer per
+    issue due weeks ahead (the open work a sweep must NOT pay for); plus `due_issues` more
+    urgent issues whose 2-hour timer (R14) is due now."""
+    async with db.uow() as uow:
+        depts = {d.name: d.id for d in await uow.all(select(Department))}
+        people = {p.key: p.id for p in await uow.all(select(Person))}
+    tech, product = depts["技术部"], depts["产品部"]
+    total = n + due_issues
+    await _bulk(db, CollaborationRequest, [dict(
+        id=i, workspace_id=workspace_id, number=f"XT-B-{i:06d}", title=f"需求{i}",
+        initiating_department_id=product, initiator_id=people["sun"], conversation=f"g{i % 50}",
+        collaborating=[tech], content={}, milestones=[], contacts={}, lessons=[],
+        state="in_progress", created_at=now, updated_at=now) for i in range(1, total + 1)])
+    await _bulk(db, Task, [dict(
+        id=i, request_id=i, title="页面开发", lead_department_id=tech, owner_id=people["zheng"],
+        consulted=[], informed=[], supporting=[], status="in_progress")
+        for i in range(1, total + 1)])
+    await _bulk(db, Issue, [dict(
+        id=i, request_id=i, description="接口超时", departments=[tech], severity="high",
+        urgent=True, responsible_department_id=tech, owner_id=people["wu"],
+        raised_by=people["lin"], raised_at=now, state="open") for i in range(1, total + 1)])
+    await _bulk(db, Timer, [dict(
+        workspace_id=workspace_id, kind="issue.escalate_head", subject=f"issue:{i}",
+        request_id=i, due_at=now + timedelta(days=7, seconds=i), payload={"issue": i},
+        state="pending", created_at=now, attempts=0, last_error="")
+        for i in range(1, n + 1)])
+    await _bulk(db, Timer, [dict(
+        workspace_id=workspace_id, kind="issue.escalate_head", subject=f"issue:{i}",
+        request_id=i, due_at=now - timedelta(seconds=1), payload={"issue": i},
+        state="pending", created_at=now, attempts=0, last_error="")
+        for i in range(n + 1, total + 1)])
+    if db.dialect == "postgresql":
+        async with db.uow() as uow:
+            await uow.session.execute(text("ANALYZE"))
+
+
+async def timed(fn: Callable[[], Awaitable[object]]) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = await fn()
+    return time.perf_counter() - start, result
+
+
+async def median_time(fn: Callable[[], Awaitable[object]], *, runs: int = 30) -> float:
+    samples = [(await timed(fn))[0] for _ in range(runs)]
+    return statistics.median(samples)
