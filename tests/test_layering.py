@@ -35,3 +35,17 @@ def test_workflows_never_read_the_wall_clock():
                      if p.name != "clock.py")
     for call in ("datetime.now(", "datetime.utcnow(", "date.today(", "time.time("):
         assert call not in text
+
+
+def test_starting_without_platform_settings_imports_no_platform_sdk():
+    """lark_oapi alone costs ~4.5 s to import: only a configured platform may pay it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FEISHU_"))}
+    code = ("import sys; from bot.app import build; from bot.settings import Settings; "
+            "build(Settings(database_url='sqlite:///:memory:', local_platform=True)); "
+            "print(sorted(m for m in ('lark_oapi', 'slack_bolt', 'slack_sdk') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

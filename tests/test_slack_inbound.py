@@ -40,7 +40,7 @@ def test_mention_keeps_other_peoples_mentions_for_the_core():
     body = recorded("event_callback_app_mention_authorizations")
     body["event"]["text"] = "<@U111> issue XT-2026-001 owner <@U333|wang> &lt;urgent&gt; &amp; co"
     event, _ = inbound.mention_event(body)
-    assert event.text == "issue XT-2026-001 owner <@U333> <urgent> & co"
+    assert event.text == "issue XT-2026-001 owner @U333 <urgent> & co"
 
 
 def test_command_text_turns_markup_back_into_what_was_typed():

@@ -13,7 +13,7 @@ from sqlmodel import select
 from slack_bot import start_slack_bot, stop_slack_bot
 from slack_support import recorded
 from storage.tables import (AuditEvent, CollaborationRequest, Confirmation, Issue,
-                            OutboxMessage, PlanChange, Task)
+                            OutboxMessage, Person, PlanChange, Task)
 
 START = datetime(2026, 7, 13, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
 HEADS = {"市场部": "U_LIU", "产品部": "U_WANG", "销售部": "U_ZHANG", "技术部": "U_LI"}
@@ -75,10 +75,12 @@ async def test_618_promotion_runs_end_to_end_in_slack(slack):
     added = await slack.mention("U_CHEN", "assign XT-2026-001\n"
                                 "task: 活动页面开发 | lead: 技术部 | owner: 郑凯 | due: 8/10 | "
                                 "support: 产品部 | standard: 可用率≥99.9%\n"
-                                "task: 渠道铺货 | lead: 销售部 | owner: 何丽 | due: 8/18")
+                                "task: 渠道铺货 | lead: 销售部 | owner: <@U_HE|heli> | due: 8/18")
     assert "2" in added, added
-    tasks = await rows(slack, Task)
-    assert [t.title for t in sorted(tasks, key=lambda t: t.seq)] == ["活动方案", "活动页面开发", "渠道铺货"]
+    tasks = sorted(await rows(slack, Task), key=lambda t: t.seq)
+    assert [t.title for t in tasks] == ["活动方案", "活动页面开发", "渠道铺货"]
+    he = (await rows(slack, Person, Person.key == "he"))[0]
+    assert tasks[2].owner_id == he.id  # named by a Slack mention, found by the identity
 
     # R6: every involved head confirms for their own department only
     assert len(slack.buttons("task.confirm")) == 4

@@ -12,8 +12,7 @@ from adapters.slack.adapter import SlackAdapter
 from adapters.slack.render import OPEN_FORM, decode_value
 from adapters.slack.settings import SlackSettings
 from slack_fake import FakeSlack
-from slack_support import (SECRET, FakeCore, interactive, recorded, running, slash_body,
-                           view_payload)
+from slack_support import SECRET, FakeCore, interactive, recorded, running, slash_body
 from workflows.cards import Card, CardField, Form, Input
 from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Reply
 
@@ -241,10 +240,6 @@ async def test_settings_pick_socket_mode_when_an_app_token_is_set():
     assert http.mode == "http" and http.configured
     assert not SlackSettings(bot_token="", app_token="", signing_secret="s").configured
     assert not SlackSettings(bot_token="x", app_token="", signing_secret="").configured
-
-
-def _unused(view_payload=view_payload):  # keep the helper import honest for linters
-    return view_payload
 
 
 async def test_an_unknown_slack_user_is_linked_by_email_and_their_click_then_counts(fake_slack):

@@ -57,14 +57,14 @@ def _need(value: Any, what: str) -> str:
 
 
 def command_text(text: str) -> str:
-    """Message markup → what a person typed: `<@U1|ann>` → `<@U1>`, links → their label,
-    `&lt;` → `<`. Person mentions stay in Slack's `<@U…>` form for the core to resolve."""
+    """Message markup → what a person typed: `<@U1|ann>` → `@U1` (the core's `@person`
+    form, resolved through the person's platform identity), links → their label, `&lt;` → `<`."""
 
     def token(match: re.Match[str]) -> str:
         inner = match.group(1)
         target, _, label = inner.partition("|")
         if target.startswith("@"):
-            return f"<{target}>"
+            return target
         if target.startswith("#") or target.startswith("!"):
             return label or target
         return label or target.removeprefix("mailto:")
