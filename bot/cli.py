@@ -58,7 +58,8 @@ async def _prepare(settings: Settings, org: Path | None) -> None:
 
 
 def _serve(settings: Settings, *, banner: str = "") -> None:
-    configure_logging(settings.log_level)
+    """The demo logs for a person at a terminal; `serve` logs JSON lines for a collector."""
+    configure_logging(settings.log_level, json_lines=not banner)
     app = build(settings)
     if banner:
         print(banner.format(host=settings.host, port=settings.port, now=app.clock.now().isoformat(),
