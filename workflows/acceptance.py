@@ -168,7 +168,5 @@ async def rework_due(ctx: Ctx, timer) -> None:
     notify = list(dict.fromkeys([request.initiator_id, *authz.heads(ctx, [t.lead_department_id for t in tasks])]))
     card = Card(title=ctx.t("rework_overdue.title", number=request.number), tone="danger",
                 text=ctx.t("rework_overdue.text", number=request.number), mentions=mentions(ctx, notify))
-    outbox.post(ctx, conversation=request.conversation, card=card)
-    for person in notify:
-        outbox.direct(ctx, person_id=person, card=card)
+    outbox.announce(ctx, conversation=request.conversation, card=card, people=notify)
     audit.record(ctx, action="rework.overdue", subject=f"request:{request.id}", request_id=request.id, actor_id=None)

@@ -33,9 +33,7 @@ async def remind_confirmations(ctx: Ctx, timer: Timer) -> None:
                 text=ctx.t("confirm_remind.text", number=request.number,
                            depts="、".join(ctx.dept_name(d) for d in waiting)),
                 mentions=mentions(ctx, heads))
-    outbox.post(ctx, conversation=request.conversation, card=card)
-    for head in heads:
-        outbox.direct(ctx, person_id=head, card=card)
+    outbox.announce(ctx, conversation=request.conversation, card=card, people=heads)
     audit.record(ctx, action="confirm.remind", subject=raci_key(request), request_id=request.id, actor_id=None,
                  detail={"waiting": [ctx.dept_name(d) for d in waiting]})
     timers.set_timer(ctx, kind="confirm.remind", subject=raci_key(request), request_id=request.id,
@@ -65,10 +63,8 @@ async def task_overdue(ctx: Ctx, timer: Timer) -> None:
         return
     before, task.status = task.status, "delayed"
     notify = _stakeholders(ctx, request, task)
-    card = task_alert_card(ctx, request, task, key="overdue", notify=notify)
-    outbox.post(ctx, conversation=request.conversation, card=card)
-    for person in notify:
-        outbox.direct(ctx, person_id=person, card=card)
+    outbox.announce(ctx, conversation=request.conversation, people=notify,
+                    card=task_alert_card(ctx, request, task, key="overdue", notify=notify))
     audit.record(ctx, action="task.status", subject=f"task:{task.id}", request_id=request.id,
                  before=before, after="delayed", actor_id=None, detail={"rule": "R9"})
 
@@ -93,10 +89,8 @@ async def task_late(ctx: Ctx, timer: Timer) -> None:
         return
     before, task.risk = task.risk, "high"
     notify = list(dict.fromkeys([request.initiator_id, *authz.heads(ctx, [request.initiating_department_id])]))
-    card = task_alert_card(ctx, request, task, key="late", notify=notify, days=ctx.policy.late_days_high_risk)
-    outbox.post(ctx, conversation=request.conversation, card=card)
-    for person in notify:
-        outbox.direct(ctx, person_id=person, card=card)
+    outbox.announce(ctx, conversation=request.conversation, people=notify, card=task_alert_card(
+        ctx, request, task, key="late", notify=notify, days=ctx.policy.late_days_high_risk))
     audit.record(ctx, action="task.risk", subject=f"task:{task.id}", request_id=request.id,
                  before=before, after="high", actor_id=None, detail={"rule": "R11"})
 
@@ -120,8 +114,6 @@ async def answer_risk_check(ctx: Ctx, *, task_id: int, answer: str) -> Reply:
     if answer != "on_track":
         notify = list(dict.fromkeys([request.initiator_id, *authz.heads(
             ctx, authz.involved_departments(request, [task]))]))
-        alert = task_alert_card(ctx, request, task, key=f"risk_{answer}", notify=notify, who=ctx.actor.name)
-        outbox.post(ctx, conversation=request.conversation, card=alert)
-        for person in notify:
-            outbox.direct(ctx, person_id=person, card=alert)
+        outbox.announce(ctx, conversation=request.conversation, people=notify, card=task_alert_card(
+            ctx, request, task, key=f"risk_{answer}", notify=notify, who=ctx.actor.name))
     return Reply(text=ctx.t(f"riskcheck.answer.{answer}", who=ctx.actor.name))

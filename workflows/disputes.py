@@ -54,9 +54,7 @@ async def raise_dispute(ctx: Ctx, *, command: Command) -> Reply:
     await ctx.uow.flush()
     heads = authz.heads(ctx, depts)
     card = _card(ctx, request, d, heads)
-    outbox.post(ctx, conversation=request.conversation, card=card, card_key=_key(d))
-    for head in heads:
-        outbox.direct(ctx, person_id=head, card=card)
+    outbox.announce(ctx, conversation=request.conversation, card=card, card_key=_key(d), people=heads)
     timers.set_timer(ctx, kind="dispute.escalate", subject=_key(d), request_id=request.id, dispute=d.id,
                      due_at=ctx.now + timedelta(hours=ctx.policy.dispute_vp_hours))
     audit.record(ctx, action="dispute.raise", subject=_key(d), request_id=request.id,

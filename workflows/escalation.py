@@ -55,10 +55,8 @@ async def remind_solution(ctx: Ctx, timer: Timer) -> None:
     if issue is None or issue.solution:
         return
     who = [p for p in (issue.acknowledged_by, issue.owner_id) if p]
-    for person in dict.fromkeys(who):
-        outbox.direct(ctx, person_id=person, card=issue_notice(
-            ctx, request, issue, key="solution_remind", notify=who, minutes=ctx.policy.solution_minutes))
-    notice(ctx, request, issue, key="solution_remind", notify=who, minutes=ctx.policy.solution_minutes)
+    outbox.announce(ctx, conversation=request.conversation, people=who, card=issue_notice(
+        ctx, request, issue, key="solution_remind", notify=who, minutes=ctx.policy.solution_minutes))
     audit.record(ctx, action="issue.solution_remind", subject=issue_key(issue), request_id=request.id,
                  actor_id=None)
 

@@ -97,8 +97,7 @@ async def remind_initiator(ctx: Ctx, timer: Timer) -> None:
     if fb is None:
         return
     card = _card(ctx, request, fb, "feedback_remind", [request.initiator_id], hours=ctx.policy.initiator_response_hours)
-    outbox.direct(ctx, person_id=request.initiator_id, card=card)
-    outbox.post(ctx, conversation=request.conversation, card=card)
+    outbox.announce(ctx, conversation=request.conversation, card=card, people=[request.initiator_id])
     timers.set_timer(ctx, kind="feedback.escalate", subject=_key(fb), request_id=request.id, feedback=fb.id,
                      due_at=timer.due_at + timedelta(hours=ctx.policy.initiator_escalate_hours), allow_past=True)
     audit.record(ctx, action="feedback.remind", subject=_key(fb), request_id=request.id, actor_id=None)
@@ -111,9 +110,7 @@ async def tell_initiating_head(ctx: Ctx, timer: Timer) -> None:
         return
     heads = authz.heads(ctx, [request.initiating_department_id])
     card = _card(ctx, request, fb, "feedback_escalate", heads, who_initiator=ctx.person_name(request.initiator_id))
-    for head in heads:
-        outbox.direct(ctx, person_id=head, card=card)
-    outbox.post(ctx, conversation=request.conversation, card=card)
+    outbox.announce(ctx, conversation=request.conversation, card=card, people=heads)
     audit.record(ctx, action="feedback.escalate", subject=_key(fb), request_id=request.id, actor_id=None)
 
 
@@ -124,7 +121,5 @@ async def revision_overdue(ctx: Ctx, timer: Timer) -> None:
         return
     notify = [request.initiator_id, *authz.heads(ctx, [request.initiating_department_id])]
     card = _card(ctx, request, fb, "revision_overdue", notify, days=ctx.policy.revision_working_days)
-    outbox.post(ctx, conversation=request.conversation, card=card)
-    for person in dict.fromkeys(notify):
-        outbox.direct(ctx, person_id=person, card=card)
+    outbox.announce(ctx, conversation=request.conversation, card=card, people=notify)
     audit.record(ctx, action="plan.revision_overdue", subject=_key(fb), request_id=request.id, actor_id=None)

@@ -36,3 +36,11 @@ def direct(ctx: Ctx, *, person_id: int | None, card: Card, urgent: bool = False,
         return
     _row(ctx, conversation=user, kind="urgent" if urgent else "dm", card=card,
          extra={"level": level, "user": user} if urgent else {"user": user})
+
+
+def announce(ctx: Ctx, *, conversation: str, card: Card, people: list[int], card_key: str = "") -> None:
+    """The same card in the group and privately to each person (each once): reminders and
+    warnings people must not miss in a busy chat."""
+    post(ctx, conversation=conversation, card=card, card_key=card_key)
+    for person in dict.fromkeys(people):
+        direct(ctx, person_id=person, card=card)
