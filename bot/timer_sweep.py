@@ -85,12 +85,11 @@ class TimerSweep:
     async def _fire(self, uow: UnitOfWork, timer: Timer, now: datetime) -> Fired | None:
         timer_id, kind, due_at = timer.id, timer.kind, timer.due_at
         try:
-            async with uow.session.begin_nested():
+            async with uow.savepoint():
                 await self.core.fire_timer(uow, timer)
                 if timer.state == "pending" and timer.due_at <= now:
                     # the handler neither marked it nor moved it on: it has fired all the same
                     timer.state, timer.fired_at = "fired", now
-                await uow.flush()
         except Exception as exc:
             await self._record_error(uow, timer, exc, now)
             return None

@@ -14,7 +14,7 @@ import asyncio
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -53,12 +53,23 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _defaults(model: type[SQLModel]) -> dict[str, Any]:
+    """Every column but the id, at the model's default: one INSERT takes rows of one shape."""
+    out = {}
+    for name, info in model.model_fields.items():
+        if name == "id":
+            continue
+        out[name] = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
+    return out
+
+
 class UnitOfWork:
     """One transaction. Commit happens when the `async with` block ends without an error."""
 
     def __init__(self, session: AsyncSession, dialect: str) -> None:
         self.session = session
         self.dialect = dialect
+        self._appended: list[tuple[type[SQLModel], dict[str, Any]]] = []
 
     @property
     def is_postgres(self) -> bool:
@@ -67,14 +78,49 @@ class UnitOfWork:
     def add(self, row: SQLModel) -> None:
         self.session.add(row)
 
+    def append(self, model: type[SQLModel], **values: Any) -> None:
+        """A new row of an append-only table (audit trail, outbox) that this transaction never
+        changes again: written with one plain INSERT per table before the next read or the
+        commit. No model instance is built — on a click, building and flushing ORM objects cost
+        more than the statements themselves (BENCHMARKS.md). The row gets no id back."""
+        self._appended.append((model, values))
+
     async def flush(self) -> None:
         await self.session.flush()
+        await self._insert_appended()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested transaction: on an error its writes are gone — appended rows included."""
+        await self._insert_appended()  # rows from before belong to the outer transaction
+        try:
+            async with self.session.begin_nested():
+                yield
+                await self.flush()
+        except BaseException:
+            self._appended.clear()
+            raise
+
+    async def _insert_appended(self) -> None:
+        if not self._appended:
+            return
+        rows, self._appended = self._appended, []
+        await self.session.flush()  # the rows they point at (a new request, say) exist first
+        tables: dict[Any, list[dict[str, Any]]] = {}
+        for model, values in rows:
+            tables.setdefault(model.__table__, []).append(  # type: ignore[attr-defined]
+                {**_defaults(model), **values})
+        connection = await self.session.connection()
+        for table, batch in tables.items():
+            await connection.execute(insert(table), batch)
 
     async def get(self, model: type[T], key: Any) -> T | None:
+        await self._insert_appended()
         return await self.session.get(model, key)
 
     async def lock(self, model: type[T], key: Any) -> T | None:
         """Load a row for update: PostgreSQL row lock; SQLite is already serialised."""
+        await self._insert_appended()
         if not self.is_postgres:
             return await self.session.get(model, key)
         pk = list(model.__table__.primary_key.columns)[0]
@@ -84,10 +130,18 @@ class UnitOfWork:
                                          .execution_options(populate_existing=True))
         return result.first()
 
+    async def execute(self, statement: Any) -> Any:
+        """A Core statement straight on the transaction's connection: for the statements every
+        event runs (de-duplication, the workspace's version), where the ORM adds only cost."""
+        await self._insert_appended()
+        return await (await self.session.connection()).execute(statement)
+
     async def all(self, statement: Any) -> list[Any]:
+        await self._insert_appended()
         return list((await self.session.exec(statement)).all())
 
     async def first(self, statement: Any) -> Any:
+        await self._insert_appended()
         return (await self.session.exec(statement)).first()
 
 
@@ -129,7 +183,9 @@ class Database:
     async def _session(self) -> AsyncIterator[UnitOfWork]:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
             async with session.begin():
-                yield UnitOfWork(session, self.dialect)
+                uow = UnitOfWork(session, self.dialect)
+                yield uow
+                await uow._insert_appended()
 
     async def create_all(self) -> None:
         """Tests and the demo: the schema straight from the models (prod uses Alembic)."""

@@ -23,6 +23,8 @@ class RecordingCore:
                                                                 "by": self.name},
                            at=self.clock.now()))
         await uow.flush()  # written, then the handler breaks: the write must not survive
+        uow.append(AuditEvent, workspace_id=timer.workspace_id, action="timer.noted",
+                   subject=f"timer:{timer.id}", at=self.clock.now())  # nor this one
         if timer.kind in self.broken_kinds:
             raise RuntimeError(f"handler for {timer.kind} is broken")
         timer.state, timer.fired_at = "fired", self.clock.now()

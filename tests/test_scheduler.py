@@ -106,6 +106,8 @@ async def test_a_broken_handler_blocks_no_other_timer_and_ends_failed(db):
     # the broken handler's own writes were rolled back with its savepoint
     assert [e.subject for e in await audit(db, "timer.fired")] == [f"timer:{ids[0]}",
                                                                    f"timer:{ids[2]}"]
+    assert [e.subject for e in await audit(db, "timer.noted")] == [f"timer:{ids[0]}",
+                                                                   f"timer:{ids[2]}"]
     assert await sched.run_due() == (0, 0)  # backing off: not retried at once
 
     clock.advance(timedelta(seconds=60))

@@ -12,6 +12,6 @@ def record(ctx: Ctx, *, action: str, subject: str, request_id: int | None = None
            actor_id: int | None | bool = True) -> None:
     """`actor_id=True` means the person acting in this event; None means the bot (a timer)."""
     who = (ctx.actor.id if ctx.actor else None) if actor_id is True else actor_id
-    ctx.uow.add(AuditEvent(workspace_id=ctx.workspace.id, request_id=request_id, actor_id=who,
-                           action=action, subject=subject, before=before, after=after,
-                           detail=detail or {}, at=ctx.now))
+    ctx.uow.append(AuditEvent, workspace_id=ctx.workspace.id, request_id=request_id, actor_id=who,
+                   action=action, subject=subject, before=before, after=after,
+                   detail=detail or {}, at=ctx.now)

@@ -49,6 +49,7 @@ class Core:
     def __init__(self, *, db: Database, clock: Clock, archive_dir: Path | None = None) -> None:
         self.db, self.clock, self.archive_dir = db, clock, archive_dir
         self._orgs: dict[str, Org] = {}
+        self._workspaces: dict[str, Workspace] = {}
 
     async def handle(self, event: Event) -> Reply:
         for attempt in range(5):
@@ -85,8 +86,24 @@ class Core:
         self._write_exports(exports)
         return reply
 
+    async def _workspace(self, uow: UnitOfWork, workspace_id: str) -> Workspace | None:
+        """The workspace row, cached while its `org_version` (bumped by every change to the
+        workspace or its org) stays the same: each event reads one integer, not the row."""
+        version = (await uow.execute(select(Workspace.org_version).where(
+            Workspace.id == workspace_id))).scalar_one_or_none()
+        if version is None:
+            return None
+        cached = self._workspaces.get(workspace_id)
+        if cached is None or cached.org_version != version:
+            cached = await uow.get(Workspace, workspace_id)
+            if cached is None:
+                return None
+            uow.session.expunge(cached)  # a read-only snapshot shared by later events
+            self._workspaces[workspace_id] = cached
+        return cached
+
     async def _context(self, uow: UnitOfWork, event: Event) -> Ctx:
-        ws = await uow.get(Workspace, event.tenant.id)
+        ws = await self._workspace(uow, event.tenant.id)
         t = translator(DEFAULT_LOCALE.get(event.tenant.platform, "zh-CN"))
         if ws is None:
             raise _Abort(Reply(ok=False, text=t("error.unknown_workspace", workspace=event.tenant.id)))
@@ -113,7 +130,7 @@ class Core:
         insert = sqlite_insert if uow.dialect == "sqlite" else pg_insert
         statement = insert(ProcessedEvent).values(platform=event.tenant.platform, event_id=event.event_id,
                                                   at=now).on_conflict_do_nothing()
-        result = await uow.session.execute(statement.returning(ProcessedEvent.event_id))
+        result = await uow.execute(statement.returning(ProcessedEvent.event_id))
         return result.first() is not None
 
     async def _route(self, ctx: Ctx, event: Event) -> Reply:
@@ -160,14 +177,14 @@ class Core:
         """R25: a refused click changes nothing but leaves its audit row."""
         async with self.db.uow() as uow:
             ctx = await self._context(uow, event)
-            uow.add(AuditEvent(workspace_id=ctx.workspace.id, actor_id=ctx.actor.id if ctx.actor else None,
-                               action="click.refused", subject=getattr(event, "action_id", "") or "command",
-                               detail={"reason": refused.key, "value": getattr(event, "value", {}) or {}},
-                               at=ctx.now))
+            uow.append(AuditEvent, workspace_id=ctx.workspace.id, actor_id=ctx.actor.id if ctx.actor else None,
+                       action="click.refused", subject=getattr(event, "action_id", "") or "command",
+                       detail={"reason": refused.key, "value": getattr(event, "value", {}) or {}},
+                       at=ctx.now)
 
     async def fire_timer(self, uow: UnitOfWork, timer: Timer) -> None:
         """Run one due timer inside the caller's transaction (the scheduler claimed it)."""
-        ws = await uow.get(Workspace, timer.workspace_id)
+        ws = await self._workspace(uow, timer.workspace_id)
         handler = HANDLERS.get(timer.kind)
         now = self.clock.now()
         if ws is not None and handler is not None:
@@ -180,7 +197,7 @@ class Core:
         uow.add(timer)
 
     async def run_tick(self, uow: UnitOfWork, *, job: str, workspace_id: str, day: date) -> None:
-        ws = await uow.get(Workspace, workspace_id)
+        ws = await self._workspace(uow, workspace_id)
         if ws is None:
             return
         ctx = await self._ctx(uow, ws)

@@ -9,11 +9,11 @@ from workflows.context import Ctx
 
 def _row(ctx: Ctx, *, conversation: str, kind: str, card: Card, card_key: str = "",
          extra: dict | None = None) -> None:
-    ctx.uow.add(OutboxMessage(
-        workspace_id=ctx.workspace.id, platform=ctx.platform, conversation=conversation,
-        kind=kind, card_key=card_key, payload={"card": card.to_dict(), "text": card.title,
-                                               **(extra or {})},
-        next_attempt_at=ctx.now, created_at=ctx.now))
+    ctx.uow.append(
+        OutboxMessage, workspace_id=ctx.workspace.id, platform=ctx.platform,
+        conversation=conversation, kind=kind, card_key=card_key,
+        payload={"card": card.to_dict(), "text": card.title, **(extra or {})},
+        next_attempt_at=ctx.now, created_at=ctx.now)
 
 
 def post(ctx: Ctx, *, conversation: str, card: Card, card_key: str = "") -> None:
