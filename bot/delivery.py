@@ -69,6 +69,7 @@ class DeliveryWorker:
         self._rng = rng or random.Random()
         self._retry_at: dict[int, float] = {}  # row id → monotonic time its back-off ends
         self._inflight: dict[int, asyncio.Task] = {}
+        self._finished = 0  # sends completed, ever (drain's "did anything change?")
         self._workspaces: dict[str, str] = {}
         self._wake = asyncio.Event()
         self._claim_lock = asyncio.Lock()
@@ -94,9 +95,13 @@ class DeliveryWorker:
         for _ in range(max_rounds):
             while self._inflight:
                 await asyncio.gather(*list(self._inflight.values()), return_exceptions=True)
+            finished = self._finished
             handled = await self.run_once()
             total += handled
-            if not handled and not self._inflight and not self._claim_lock.locked():
+            # A send that finished while our claim ran may have freed its chat's next row
+            # after the claim looked: only a claim with nothing finishing meanwhile is final.
+            if (not handled and not self._inflight and not self._claim_lock.locked()
+                    and self._finished == finished):
                 break
         return total
 
@@ -117,7 +122,10 @@ class DeliveryWorker:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.settings.delivery_poll_seconds)
             except asyncio.TimeoutError:
-                pass
+                continue
+            # Woken by new rows or a finished send: under load that is every click, and a
+            # claim is a write transaction queueing with the clicks' own — gather the burst.
+            await asyncio.sleep(self.settings.delivery_coalesce_seconds)
 
     async def _claim_and_spawn(self, limit: int) -> list[asyncio.Task]:
         """Claim and register the sends atomically, so `drain` never misses work between the
@@ -133,6 +141,7 @@ class DeliveryWorker:
 
     def _done(self, row_id: int) -> None:
         self._inflight.pop(row_id, None)
+        self._finished += 1
         self._wake.set()  # the conversation's next row may go now
 
     async def start(self) -> None:

@@ -24,6 +24,7 @@ class TimeSettings(BaseSettings):
     missed_tick_horizon: str = "same_working_day"  # or a duration: "2h", "90m", "0"
     # the outbox worker (DESIGN rule 5)
     delivery_poll_seconds: float = Field(0.5, gt=0)
+    delivery_coalesce_seconds: float = Field(0.05, ge=0)  # a burst of kicks → one claim
     delivery_batch_size: int = Field(64, ge=1)  # rows claimed / in flight at once
     delivery_max_attempts: int = Field(8, ge=1)
     delivery_base_backoff_seconds: float = Field(1.0, ge=0)
