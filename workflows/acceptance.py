@@ -60,8 +60,8 @@ async def deliver(ctx: Ctx, *, request_id: int | None = None, command: Command |
     deliverables = str(f.get("deliverables") or (command.text if command else "") or "").strip()
     standards = await _standards(ctx, request)
     if fields is not None:  # the form: a checkbox per agreed standard
-        met = set(f.get("met") or [])
-        checks = [{"standard": s, "met": s in met} for s in standards]
+        met = set(f.get("met") or [])  # the boxes' ids (s0, s1 …) or, typed, the standards
+        checks = [{"standard": s, "met": f"s{i}" in met or s in met} for i, s in enumerate(standards)]
     else:
         checks = _checks(f.get("checks"))
     if not deliverables or not checks:

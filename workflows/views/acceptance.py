@@ -45,7 +45,8 @@ def delivery_form(ctx: Ctx, request: CollaborationRequest, standards: list[str])
         form_id="request.deliver", submit_label=t("button.submit"), value={"r": request.id},
         inputs=[Input("deliverables", t("field.deliverables"), "textarea", required=True),
                 Input("met", t("field.self_check"), "checkbox",
-                      options=[Option(s, s) for s in standards])]))
+                      # short ids: Slack caps option values at 150 chars, a standard may be longer
+                      options=[Option(f"s{i}", s) for i, s in enumerate(standards)])]))
 
 
 def completion_card(ctx: Ctx, request: CollaborationRequest, sides: list[int],
