@@ -2,9 +2,13 @@
 delivery worker sends them. Cards are already in the workspace's language."""
 from __future__ import annotations
 
+import logging
+
 from storage.tables import OutboxMessage
 from workflows.cards import Card
 from workflows.context import Ctx
+
+log = logging.getLogger("collab.outbox")
 
 
 def _row(ctx: Ctx, *, conversation: str, kind: str, card: Card, card_key: str = "",
@@ -32,7 +36,9 @@ def direct(ctx: Ctx, *, person_id: int | None, card: Card, urgent: bool = False,
            level: int = 0) -> None:
     """A direct message; `urgent` is an escalation ping (Feishu buzz, DingTalk DING, Slack DM)."""
     user = ctx.platform_user(person_id)
-    if not user:
+    if not user:  # never deliverable: a platform rejects an id it does not know
+        log.warning("no %s user id for %s: direct message not sent", ctx.platform,
+                    ctx.person_name(person_id), extra={"person_id": person_id, "title": card.title})
         return
     _row(ctx, conversation=user, kind="urgent" if urgent else "dm", card=card,
          extra={"level": level, "user": user} if urgent else {"user": user})
