@@ -174,10 +174,10 @@ def serve(asgi: Any, port: int, uvicorn: Any) -> None:
 CHILDREN: list[asyncio.subprocess.Process] = []
 
 
-async def spawn(*args: str) -> tuple[asyncio.subprocess.Process, int]:
+async def spawn(*args: str, script: str = __file__) -> tuple[asyncio.subprocess.Process, int]:
     log = open(Path(tempfile.gettempdir()) / f"slack-bench-{args[0]}.log", "w")  # noqa: SIM115
     process = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--role", *args, stdout=asyncio.subprocess.PIPE, stderr=log)
+        sys.executable, script, "--role", *args, stdout=asyncio.subprocess.PIPE, stderr=log)
     CHILDREN.append(process)
     assert process.stdout is not None
     line = (await asyncio.wait_for(process.stdout.readline(), 600)).decode().split()
