@@ -70,6 +70,7 @@ class DeliveryWorker:
         self._retry_at: dict[int, float] = {}  # row id → monotonic time its back-off ends
         self._inflight: dict[int, asyncio.Task] = {}
         self._finished = 0  # sends completed, ever (drain's "did anything change?")
+        self._kicked = False
         self._workspaces: dict[str, str] = {}
         self._wake = asyncio.Event()
         self._claim_lock = asyncio.Lock()
@@ -79,6 +80,7 @@ class DeliveryWorker:
 
     def kick(self) -> None:
         """New rows or a moved clock: look at the queue now, not at the next poll."""
+        self._kicked = True
         self._wake.set()
 
     async def run_once(self) -> int:
@@ -123,9 +125,12 @@ class DeliveryWorker:
                 await asyncio.wait_for(self._wake.wait(), self.settings.delivery_poll_seconds)
             except asyncio.TimeoutError:
                 continue
-            # Woken by new rows or a finished send: under load that is every click, and a
-            # claim is a write transaction queueing with the clicks' own — gather the burst.
-            await asyncio.sleep(self.settings.delivery_coalesce_seconds)
+            if self._kicked:
+                # New rows: under load every click kicks, and a claim is a write transaction
+                # queueing with the clicks' own — gather the burst. (A finished send claims its
+                # chat's next row at once.)
+                self._kicked = False
+                await asyncio.sleep(self.settings.delivery_coalesce_seconds)
 
     async def _claim_and_spawn(self, limit: int) -> list[asyncio.Task]:
         """Claim and register the sends atomically, so `drain` never misses work between the

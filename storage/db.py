@@ -53,13 +53,24 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _defaults(model: type[SQLModel]) -> dict[str, Any]:
-    """Every column but the id, at the model's default: one INSERT takes rows of one shape."""
+def _row(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+    """Every column but the id — the given values, else the model's defaults — so one INSERT
+    takes rows of one shape; a required field left out is named here, not by the driver."""
     out = {}
     for name, info in model.model_fields.items():
         if name == "id":
             continue
-        out[name] = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
+        if name in values:
+            out[name] = values[name]
+        elif info.default_factory is not None:
+            out[name] = info.default_factory()  # type: ignore[call-arg]
+        elif info.is_required():
+            raise TypeError(f"{model.__name__}: {name} is required")
+        else:
+            out[name] = info.default
+    unknown = set(values) - set(out)
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
     return out
 
 
@@ -86,8 +97,10 @@ class UnitOfWork:
         self._appended.append((model, values))
 
     async def flush(self) -> None:
-        await self.session.flush()
-        await self._insert_appended()
+        if self._appended:
+            await self._insert_appended()  # flushes the session first
+        else:
+            await self.session.flush()
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -108,8 +121,7 @@ class UnitOfWork:
         await self.session.flush()  # the rows they point at (a new request, say) exist first
         tables: dict[Any, list[dict[str, Any]]] = {}
         for model, values in rows:
-            tables.setdefault(model.__table__, []).append(  # type: ignore[attr-defined]
-                {**_defaults(model), **values})
+            tables.setdefault(model.__table__, []).append(_row(model, values))  # type: ignore[attr-defined]
         connection = await self.session.connection()
         for table, batch in tables.items():
             await connection.execute(insert(table), batch)
@@ -132,7 +144,9 @@ class UnitOfWork:
 
     async def execute(self, statement: Any) -> Any:
         """A Core statement straight on the transaction's connection: for the statements every
-        event runs (de-duplication, the workspace's version), where the ORM adds only cost."""
+        event runs (de-duplication, the workspace's version), where the ORM adds only cost.
+        Objects added with `add` are not flushed first: not for reading rows this transaction
+        changed through the ORM."""
         await self._insert_appended()
         return await (await self.session.connection()).execute(statement)
 

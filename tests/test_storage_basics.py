@@ -30,3 +30,18 @@ async def test_times_come_back_aware_utc(db):
     async with db.uow() as uow:
         row = await uow.first(select(AuditEvent))
         assert row.at == NOW and row.at.tzinfo is not None
+
+
+async def test_appended_rows_are_readable_in_their_transaction_and_checked_for_shape(db):
+    at = datetime(2026, 7, 13, 2, 0, tzinfo=timezone.utc)
+    async with db.uow() as uow:
+        uow.add(Workspace(id="local:x", platform="local", external_id="x"))
+        uow.append(AuditEvent, workspace_id="local:x", action="request.file", at=at)
+        seen = await uow.all(select(AuditEvent.action, AuditEvent.detail))
+        assert seen == [("request.file", {})]  # inserted before the read, defaults filled
+        with pytest.raises(TypeError, match="action is required"):
+            uow.append(AuditEvent, workspace_id="local:x", at=at)
+            await uow.flush()
+        with pytest.raises(TypeError, match="no field colour"):
+            uow.append(AuditEvent, workspace_id="local:x", action="x", colour="red", at=at)
+            await uow.flush()

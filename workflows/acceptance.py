@@ -18,7 +18,8 @@ from workflows.repo import request_by_id, request_by_number, tasks_of
 from workflows.requests import parse_day
 from workflows.signoff import all_signed, sign
 from workflows.states import next_state
-from workflows.views.acceptance import completion_card, delivery_card, delivery_form, delivery_key
+from workflows.views.acceptance import (completion_card, delivery_card, delivery_form, delivery_key,
+                                        standard_id)
 from workflows.views.common import mentions
 from workflows.views.request import request_card, request_key
 
@@ -60,8 +61,8 @@ async def deliver(ctx: Ctx, *, request_id: int | None = None, command: Command |
     deliverables = str(f.get("deliverables") or (command.text if command else "") or "").strip()
     standards = await _standards(ctx, request)
     if fields is not None:  # the form: a checkbox per agreed standard
-        met = set(f.get("met") or [])  # the boxes' ids (s0, s1 …) or, typed, the standards
-        checks = [{"standard": s, "met": f"s{i}" in met or s in met} for i, s in enumerate(standards)]
+        met = set(f.get("met") or [])  # the boxes' ids or, typed, the standards themselves
+        checks = [{"standard": s, "met": standard_id(s) in met or s in met} for s in standards]
     else:
         checks = _checks(f.get("checks"))
     if not deliverables or not checks:

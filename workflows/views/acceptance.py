@@ -1,11 +1,19 @@
 """Delivery with its self-check list (R19), the verdict buttons (R20), completion (R21)."""
 from __future__ import annotations
 
+import hashlib
+
 from storage.tables import CollaborationRequest, Confirmation, Delivery
 from workflows import authz
 from workflows.cards import Card, CardField, Form, Input, Option
 from workflows.context import Ctx
 from workflows.views.common import button, mention, mentions
+
+
+def standard_id(standard: str) -> str:
+    """A self-check box's value: short (Slack caps option values at 150 chars) and derived from
+    the text, so a form opened before a plan change rewrote the standards never ticks another."""
+    return "s" + hashlib.sha1(standard.encode()).hexdigest()[:10]
 
 
 def delivery_key(delivery: Delivery) -> str:
@@ -45,8 +53,7 @@ def delivery_form(ctx: Ctx, request: CollaborationRequest, standards: list[str])
         form_id="request.deliver", submit_label=t("button.submit"), value={"r": request.id},
         inputs=[Input("deliverables", t("field.deliverables"), "textarea", required=True),
                 Input("met", t("field.self_check"), "checkbox",
-                      # short ids: Slack caps option values at 150 chars, a standard may be longer
-                      options=[Option(f"s{i}", s) for i, s in enumerate(standards)])]))
+                      options=[Option(standard_id(s), s) for s in standards])]))
 
 
 def completion_card(ctx: Ctx, request: CollaborationRequest, sides: list[int],
