@@ -35,7 +35,6 @@ from workflows.states import InvalidTransition
 from workflows.timers import HANDLERS
 
 log = logging.getLogger("collab.core")
-DEFAULT_LOCALE = {"slack": "en"}  # R27: zh-CN for DingTalk/Feishu (and local), en for Slack
 
 
 class _Abort(Exception):
@@ -65,7 +64,7 @@ class Core:
             except Exception:  # noqa: BLE001 — the last resort: rolled back, logged, answered
                 log.exception("event %s failed", event.event_id)
                 break
-        t = translator(DEFAULT_LOCALE.get(event.tenant.platform, "zh-CN"))
+        t = translator(event.tenant.locale)
         return Reply(ok=False, text=t("error.internal"))
 
     async def _handle_once(self, event: Event) -> Reply:
@@ -104,7 +103,7 @@ class Core:
 
     async def _context(self, uow: UnitOfWork, event: Event) -> Ctx:
         ws = await self._workspace(uow, event.tenant.id)
-        t = translator(DEFAULT_LOCALE.get(event.tenant.platform, "zh-CN"))
+        t = translator(event.tenant.locale)
         if ws is None:
             raise _Abort(Reply(ok=False, text=t("error.unknown_workspace", workspace=event.tenant.id)))
         ctx = await self._ctx(uow, ws, conversation=event.conversation)

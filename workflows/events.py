@@ -20,6 +20,9 @@ class Tenant:
 
     platform: str  # local / slack / feishu / dingtalk
     workspace: str  # Slack team id, Feishu tenant_key, DingTalk corpId, local workspace name
+    # the language to answer in before the workspace row is known (an unknown workspace):
+    # the adapter's platform default (R27), so the core holds no table of platforms
+    locale: str = field(default="zh-CN", compare=False)
 
     @property
     def id(self) -> str:

@@ -17,6 +17,7 @@ from adapters.slack.modal import decode_metadata, fields_from_state
 from adapters.slack.render import FORM_SUBMIT, OPEN_FORM, decode_action_id, decode_value
 
 PLATFORM = "slack"
+LOCALE = "en"  # R27: a Slack workspace speaks English unless its row says otherwise
 
 _TOKEN = re.compile(r"<([^<>\n]+)>")
 
@@ -80,7 +81,7 @@ def command_event(body: dict[str, Any]) -> tuple[CommandInvoked, Origin]:
     channel = _need(body.get("channel_id"), "channel_id")
     trigger = _need(body.get("trigger_id"), "trigger_id")
     text = command_text(body.get("text") or "")
-    event = CommandInvoked(tenant=Tenant(PLATFORM, team), actor=user, conversation=channel,
+    event = CommandInvoked(tenant=Tenant(PLATFORM, team, locale=LOCALE), actor=user, conversation=channel,
                            event_id=trigger, text=text)
     return event, Origin("command", team, user, channel=channel, trigger_id=trigger, text=text,
                          response_url=body.get("response_url") or "")
@@ -101,7 +102,7 @@ def mention_event(body: dict[str, Any]) -> tuple[CommandInvoked, Origin]:
     else:  # no authorizations (older envelopes): the leading mention is the bot's
         raw = re.sub(r"^\s*<@[^>]+>", " ", raw)
     text = re.sub(r"\s+", " ", command_text(raw)).strip()
-    core_event = CommandInvoked(tenant=Tenant(PLATFORM, team), actor=user, conversation=channel,
+    core_event = CommandInvoked(tenant=Tenant(PLATFORM, team, locale=LOCALE), actor=user, conversation=channel,
                                 event_id=event_id, text=text)
     return core_event, Origin("mention", team, user, channel=channel, text=text)
 
@@ -129,7 +130,7 @@ def action_event(body: dict[str, Any]) -> tuple[Event, Origin]:
     origin = Origin("action", team, user, channel=channel, message=message,
                     ephemeral=bool(container.get("is_ephemeral")), trigger_id=trigger,
                     response_url=body.get("response_url") or "")
-    tenant = Tenant(PLATFORM, team)
+    tenant = Tenant(PLATFORM, team, locale=LOCALE)
     value = decode_value(action.get("value"))
     conversation = channel or user
     if action_id == FORM_SUBMIT:
@@ -162,7 +163,7 @@ def view_event(body: dict[str, Any]) -> tuple[FormSubmitted, Origin]:
     trigger = body.get("trigger_id") or ""
     event_id = trigger or f"{user}:{view.get('id', '')}:{view.get('hash', '')}"
     event = FormSubmitted(
-        tenant=Tenant(PLATFORM, team), actor=user, conversation=meta["channel"] or user,
+        tenant=Tenant(PLATFORM, team, locale=LOCALE), actor=user, conversation=meta["channel"] or user,
         event_id=event_id, message=meta["message"],
         form_id=_need(view.get("callback_id"), "view.callback_id"),
         fields=fields_from_state(_get(view, "state", "values") or {}), value=meta["value"])
