@@ -26,7 +26,7 @@ from bot.timer_sweep import TimerSweep
 from storage.db import Database
 from storage.tables import Workspace
 from workflows.clock import Clock
-from workflows.ticks import TickCalendar
+from workflows.kernel.ticks import TickCalendar
 
 log = logging.getLogger("collab.scheduler")
 

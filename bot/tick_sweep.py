@@ -1,6 +1,6 @@
 """The cron-tick sweep (DESIGN rule 4): R7/R8/R13 ticks of every workspace, each run once.
 
-For each workspace the pure `workflows.ticks` says which ticks fell due since the catch-up
+For each workspace the pure `workflows.kernel.ticks` says which ticks fell due since the catch-up
 horizon; each one not yet run is run in ONE transaction that first inserts
 `job_run(job, workspace_id, period)` — unique, so when two replicas race, the second insert
 fails (on PostgreSQL it waits for the first to commit) and that replica skips the tick — and
@@ -25,7 +25,7 @@ from storage.tables import JobRun, Workspace
 from workflows.calendar import calendar_from_settings
 from workflows.clock import Clock
 from workflows.policy import policy_for
-from workflows.ticks import Tick, TickCalendar, catch_up_since, due_ticks, parse_horizon
+from workflows.kernel.ticks import Tick, TickCalendar, catch_up_since, due_ticks, parse_horizon
 
 log = logging.getLogger("collab.ticks")
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from workflows.command_fields import FIELD_ALIASES
-from workflows.command_tasks import TASK_KEYS
-from workflows.commands import VERB_ALIASES, VERBS, CommandError, error_text, parse, usage
+from workflows.grammar.fields import FIELD_ALIASES
+from workflows.grammar.tasks import TASK_KEYS
+from workflows.grammar.commands import VERB_ALIASES, VERBS, CommandError, error_text, parse, usage
 from workflows.i18n import translator
 
 WORKFLOWS = Path(__file__).parent.parent / "workflows"
 I18N = WORKFLOWS / "i18n"
 # Every error key the grammar can raise, read from its source so a new one cannot be missed.
-ERROR_KEYS = {key for path in WORKFLOWS.glob("command*.py")
+ERROR_KEYS = {key for path in (WORKFLOWS / "grammar").glob("*.py")
               for key in re.findall(r'CommandError\(\s*"(command\.[a-z_]+)"',
                                     path.read_text(encoding="utf-8"))}
 CATALOGS = {loc: json.loads((I18N / f"usage.{loc}.json").read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflows.commands import VERB_ALIASES, VERBS, Command, CommandError, parse
+from workflows.grammar.commands import VERB_ALIASES, VERBS, Command, CommandError, parse
 
 REF = "XT-2026-001"
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflows.dates import (
+from workflows.grammar.dates import (
     DateParseError,
     looks_like_date,
     looks_like_datetime,

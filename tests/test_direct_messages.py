@@ -12,10 +12,10 @@ from sqlmodel import select
 
 from slack_bot import ORG, TEAM
 from storage.tables import OutboxMessage, Workspace
-from workflows import outbox
+from workflows.kernel import outbox
 from workflows.cards import Card
 from workflows.clock import VirtualClock
-from workflows.context import Ctx
+from workflows.kernel.context import Ctx
 from workflows.core import Core
 from workflows.org import parse_org
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from storage.db import Database
 from workflows.clock import VirtualClock
-from workflows.commands import VERB_ALIASES
+from workflows.grammar.commands import VERB_ALIASES
 from workflows.core import Core
 from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Tenant
 from workflows.org import parse_org

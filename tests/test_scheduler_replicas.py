@@ -18,7 +18,7 @@ from storage.db import Database
 from storage.tables import AuditEvent, JobRun, Timer, Workspace
 from workflows.calendar import calendar_from_settings
 from workflows.policy import Policy
-from workflows.ticks import catch_up_since, due_ticks, parse_horizon
+from workflows.kernel.ticks import catch_up_since, due_ticks, parse_horizon
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 ROOT = Path(__file__).resolve().parents[1]

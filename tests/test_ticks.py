@@ -8,7 +8,7 @@ import pytest
 
 from workflows.calendar import WorkCalendar
 from workflows.policy import Policy
-from workflows.ticks import (DAILY_SUMMARY, WEEKLY_REPORT, catch_up_since, due_ticks,
+from workflows.kernel.ticks import (DAILY_SUMMARY, WEEKLY_REPORT, catch_up_since, due_ticks,
                              parse_horizon, weekly_report_day)
 
 SH = ZoneInfo("Asia/Shanghai")

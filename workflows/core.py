@@ -13,26 +13,26 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
-import workflows.acceptance  # noqa: F401  (timer handlers register on import)
-import workflows.deadlines  # noqa: F401
-import workflows.disputes  # noqa: F401
-import workflows.escalation  # noqa: F401
-import workflows.feedback  # noqa: F401
+import workflows.acceptance.service  # noqa: F401  (timer handlers register on import)
+import workflows.tasks.deadlines  # noqa: F401
+import workflows.feedback.disputes  # noqa: F401
+import workflows.issues.escalation  # noqa: F401
+import workflows.feedback.feedback  # noqa: F401
 from storage.db import Database, UnitOfWork
 from storage.tables import AuditEvent, Person, PersonIdentity, ProcessedEvent, Timer, Workspace
 from workflows import org
 from workflows.clock import Clock
-from workflows.commands import CommandError, error_text, parse, usage
-from workflows.context import Ctx, Org
+from workflows.grammar.commands import CommandError, error_text, parse, usage
+from workflows.kernel.context import Ctx, Org
 from workflows.errors import Refused, UserError
-from workflows.estimates import warn_estimated_years
+from workflows.kernel.estimates import warn_estimated_years
 from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Reply, Tenant
 from workflows.i18n import translator
-from workflows.archive import write_files
-from workflows.rhythms import JOBS
+from workflows.archive.service import write_files
+from workflows.progress.rhythms import JOBS
 from workflows.router import ACTIONS, COMMANDS, FORMS
-from workflows.states import InvalidTransition
-from workflows.timers import HANDLERS
+from workflows.requests.machine import InvalidTransition
+from workflows.kernel.timers import HANDLERS
 
 log = logging.getLogger("collab.core")
 

@@ -6,14 +6,22 @@ from typing import Any, Awaitable, Callable
 from sqlmodel import col, select
 
 from storage.tables import CollaborationRequest
-from workflows import acceptance, archive, changes, deadlines, disputes, feedback, issues, progress
-from workflows import requests, responsibilities
-from workflows.commands import Command, parse, usage
-from workflows.context import Ctx
+from workflows.acceptance import service as acceptance
+from workflows.archive import service as archive
+from workflows.changes import service as changes
+from workflows.tasks import deadlines
+from workflows.feedback import disputes
+from workflows.feedback import feedback
+from workflows.issues import service as issues
+from workflows.progress import service as progress
+from workflows.requests import service as requests
+from workflows.tasks import service as responsibilities
+from workflows.grammar.commands import Command, parse, usage
+from workflows.kernel.context import Ctx
 from workflows.errors import UserError
 from workflows.events import Reply
-from workflows.repo import request_by_id, request_by_number
-from workflows.views.request import request_card, request_form
+from workflows.kernel.lookups import request_by_id, request_by_number
+from workflows.requests.cards import request_card, request_form
 
 VERDICTS = ("pass", "fail", "rework")
 

@@ -32,7 +32,7 @@ def message_body(payload: dict, *, locale: str) -> tuple[str, str]:
     raise DeliveryError("outbox payload has neither card nor text", retryable=False)
 
 
-VP_LEVEL = 2  # workflows.escalation: level 1 → the department head, level 2 → the VP
+VP_LEVEL = 2  # workflows.issues.escalation: level 1 → the department head, level 2 → the VP
 
 
 def urgent_kind(payload: dict, settings: FeishuSettings) -> str:

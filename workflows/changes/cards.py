@@ -1,0 +1,53 @@
+"""The plan-change card (R17): old plan and new plan side by side, one button per department."""
+from __future__ import annotations
+
+from storage.tables import CollaborationRequest, Confirmation, PlanChange
+from workflows.kernel import authz
+from workflows.cards import Card, CardField
+from workflows.kernel.context import Ctx
+from workflows.kernel.widgets import button, mentions
+
+
+def change_key(change: PlanChange) -> str:
+    return f"change:{change.id}"
+
+
+def plan_text(ctx: Ctx, plan: dict) -> str:
+    parts = []
+    if plan.get("due"):
+        parts.append(f"{ctx.t('field.due')} {plan['due']}")
+    for seq, day in sorted((plan.get("tasks") or {}).items()):
+        parts.append(ctx.t("change.task_due", seq=seq, day=day))
+    if plan.get("scope"):
+        parts.append(f"{ctx.t('field.scope')} {plan['scope']}")
+    return "；".join(parts) or "—"
+
+
+def change_card(ctx: Ctx, request: CollaborationRequest, change: PlanChange, involved: list[int],
+                confirmed: list[Confirmation]) -> Card:
+    t = ctx.t
+    done = {c.department_id: c for c in confirmed}
+    fields = [CardField(t("field.state"), t(f"change_state.{change.state}")),
+              CardField(t("field.reason"), change.reason, short=False),
+              CardField(t("field.impact"), change.impact or "—", short=False),
+              CardField(t("change.old_plan"), plan_text(ctx, change.old_plan), short=False),
+              CardField(t("change.new_plan"), plan_text(ctx, change.proposal), short=False)]
+    buttons, waiting = [], []
+    for d in involved:
+        c = done.get(d)
+        fields.append(CardField(ctx.dept_name(d), t("raci.confirmed_by", who=ctx.person_name(c.person_id),
+                                                     when=ctx.local_text(c.confirmed_at)) if c else t("raci.waiting")))
+        if c is None and change.state == "proposed":
+            heads = authz.may_confirm_for(ctx, d)
+            waiting += heads
+            buttons.append(button(ctx, "change.approve", "button.approve_for", key=change_key(change),
+                                  allowed=heads, style="primary", label_args={"dept": ctx.dept_name(d)},
+                                  c=change.id, d=d))
+    if change.state == "proposed":
+        reject = button(ctx, "change.reject", "button.reject", key=change_key(change),
+                        allowed=authz.heads(ctx, involved), style="danger", confirm_key="confirm.reject",
+                        c=change.id)
+        buttons.append(reject)
+    return Card(title=t("change.title", number=request.number, seq=change.seq),
+                tone={"proposed": "warning", "approved": "success", "rejected": "neutral"}[change.state],
+                fields=fields, buttons=buttons, mentions=mentions(ctx, waiting))

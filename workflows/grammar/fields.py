@@ -1,0 +1,253 @@
+"""`name: value` fields of a command: the alias tables, where fields start, and value parsing.
+
+Field names are data (`FIELD_ALIASES`), English or Chinese, matched case-insensitively, with
+ASCII or full-width colons. A field's value runs to the next field, across lines, so list
+fields (`checks`, `milestones`, `content` …) may put one item per line. Several fields may
+share a line (`today: … tomorrow: …`), since Slack slash commands are one line.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from workflows.grammar.types import CommandError
+from workflows.grammar.dates import looks_like_date, looks_like_datetime
+
+# canonical name → accepted names (R1 filing, R7 daily, R9 status, R12 issue, R17 change,
+# R19 delivery, R20 acceptance …); the canonical name itself is always accepted.
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "title": ("name", "需求名称", "名称", "标题"),
+    "goal": ("background", "需求背景与目标", "背景与目标", "背景", "目标"),
+    "initiating_dept": ("from", "发起部门"),
+    "depts": ("departments", "协作部门", "涉及部门"),
+    "content": ("具体协作内容", "协作内容"),
+    "standard": ("standards", "交付标准", "标准"),
+    "milestones": ("时间节点", "节点", "里程碑"),
+    "contacts": ("liaisons", "接口人", "对接人"),
+    "due": ("截止", "截止日期", "截止时间", "新截止"),
+    "today": ("今日进展", "今日", "今天"),
+    "tomorrow": ("明日计划", "明日", "明天"),
+    "risk": ("risks", "风险"),
+    "desc": ("description", "问题描述", "描述"),
+    "severity": ("严重程度", "级别"),
+    "urgent": ("紧急",),
+    "dept": ("责任部门",),
+    "owner": ("负责人",),
+    "scope": ("影响范围", "范围"),
+    "suggestion": ("建议方案", "建议"),
+    "deadline": ("解决时限", "时限"),
+    "solution": ("解决方案",),
+    "reason": ("变更原因", "取消原因", "原因"),
+    "impact": ("影响",),
+    "tasks": ("任务截止",),
+    "deliverables": ("交付物", "成果"),
+    "checks": ("自检清单", "自检"),
+    "notes": ("验收意见", "意见", "备注"),
+    "rework_due": ("rework-due", "返工截止"),
+}
+
+# Which fields each verb takes; the value kind of each field (per-verb overrides first).
+VERB_FIELDS: dict[str, tuple[str, ...]] = {
+    "new": ("title", "goal", "initiating_dept", "depts", "content", "standard", "milestones",
+            "contacts", "due"),
+    "daily": ("today", "tomorrow", "risk"),
+    "issue": ("desc", "severity", "urgent", "dept", "depts", "owner", "scope", "suggestion",
+              "deadline"),
+    "resolve": ("solution",),
+    "status": ("risk",),
+    "change": ("reason", "impact", "due", "scope", "tasks"),
+    "deliver": ("deliverables", "checks"),
+    "accept": ("notes", "rework_due"),
+    "cancel": ("reason",),
+}
+FIELD_KINDS: dict[str, str] = {
+    "depts": "list", "content": "pairs", "contacts": "contact_pairs", "milestones": "milestones",
+    "due": "date", "rework_due": "date", "deadline": "datetime", "severity": "level",
+    "urgent": "bool", "tasks": "seq_dates", "checks": "checks",
+}
+VERB_FIELD_KINDS: dict[tuple[str, str], str] = {("status", "risk"): "level"}  # R9 高/中/低
+# Kinds whose items read `key: value`, so an unknown `label:` line continues them.
+PAIR_KINDS = frozenset({"pairs", "contact_pairs", "milestones", "checks"})
+
+LEVELS = {"高": "high", "high": "high", "h": "high", "中": "medium", "medium": "medium",
+          "med": "medium", "m": "medium", "低": "low", "low": "low", "l": "low"}
+BOOLS = {"是": True, "yes": True, "y": True, "true": True, "1": True, "紧急": True,
+         "否": False, "no": False, "n": False, "false": False, "0": False, "不紧急": False}
+CHECK_MARKS = {"是": True, "yes": True, "y": True, "✓": True, "✔": True, "√": True,
+               "met": True, "ok": True, "true": True, "达标": True, "否": False, "no": False,
+               "n": False, "✗": False, "✘": False, "×": False, "unmet": False,
+               "false": False, "未达标": False}
+
+_ALIAS_TO_FIELD = {a.casefold(): f for f, aliases in FIELD_ALIASES.items()
+                   for a in (f, *aliases)}
+_BOUNDARY = r"(?<![^\s;；,，|｜])"  # at line start or after a space / separator
+_LABEL = re.compile(r"\s*([A-Za-z_\u3400-\u9fff][A-Za-z_\-\u3400-\u9fff]{0,15})\s*[:：](?!//)")
+_LIST_SPLIT = re.compile(r"[,，、/;；\n]+")
+_ITEM_SPLIT = re.compile(r"[;；\n]+")
+_CONTACT_SPLIT = re.compile(r"[;；,，、\n]+")
+_MILESTONE_SPLIT = re.compile(r"[;；,，、\n]+")
+_PAIR_SEP = re.compile(r"[=:：]")
+_CHECK = re.compile(r"(.+)[=:：]\s*(\S+)\s*|(.+?)\s*([✓✔√✗✘×])\s*|(.+?)\s+(\S+)\s*", re.S)
+_SEQ_DATE = re.compile(r"#?\s*(\d+)\s*(?:[=:：]\s*|\s+)(.+)", re.S)
+_TRAIL = " \t\n;；,，|｜"
+
+
+def _alias_pattern(names: list[str]) -> re.Pattern[str]:
+    alts = "|".join(re.escape(n).replace(r"\ ", r"\s+")
+                     for n in sorted(names, key=len, reverse=True))
+    return re.compile(_BOUNDARY + f"({alts})" + r"\s*[:：]", re.IGNORECASE)
+
+
+_VERB_PATTERNS = {verb: _alias_pattern([a for f in fields for a in (f, *FIELD_ALIASES[f])])
+                  for verb, fields in VERB_FIELDS.items()}
+
+
+def split_fields(body: str, verb: str, *, strict: bool) -> tuple[str, list[tuple[str, str]]]:
+    """(free text before the first field, [(canonical field, raw value)]).
+
+    A line-start `label:` that is not a field of this verb is an unknown field when the
+    message uses fields at all (or the verb is `strict`); otherwise it is just free text
+    with a colon in it. Inside pair-kind fields such lines are items (`技术部: 开发页面`).
+    """
+    pattern = _VERB_PATTERNS[verb]
+    free: list[str] = []
+    segments: list[tuple[str, list[str]]] = []
+    strangers: list[str] = []
+    for line in body.split("\n"):
+        matches = list(pattern.finditer(line))
+        head_end = matches[0].start() if matches else len(line)
+        head = line[:head_end]
+        label = _LABEL.match(line)
+        if head.strip(_TRAIL) and label and label.end() <= len(head):
+            in_pairs = bool(segments) and kind_of(verb, segments[-1][0]) in PAIR_KINDS
+            if not in_pairs:
+                strangers.append(label.group(1))
+        (segments[-1][1] if segments else free).append(head)
+        for i, m in enumerate(matches):
+            end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
+            said = " ".join(m.group(1).split()).casefold()
+            segments.append((_ALIAS_TO_FIELD[said], [line[m.end():end]]))
+    if strangers and (strict or segments):
+        raise CommandError("command.unknown_field", {"field": strangers[0]}, verb=verb)
+    seen: set[str] = set()
+    out: list[tuple[str, str]] = []
+    for name, parts in segments:
+        if name in seen:
+            raise CommandError("command.duplicate_field", {"field": name}, verb=verb)
+        seen.add(name)
+        out.append((name, "\n".join(parts).strip(_TRAIL)))
+    return "\n".join(free).strip(), out
+
+
+def kind_of(verb: str, name: str) -> str:
+    return VERB_FIELD_KINDS.get((verb, name)) or FIELD_KINDS.get(name, "text")
+
+
+def parse_value(verb: str, name: str, raw: str) -> Any:
+    """The parsed value of one field; raises `CommandError` naming the field."""
+    return _PARSERS[kind_of(verb, name)](raw, name, verb)
+
+
+def split_list(raw: str) -> list[str]:
+    """`技术部、设计部`, `技术部, 设计部`, `技术部/设计部` → ["技术部", "设计部"]."""
+    return [x.strip() for x in _LIST_SPLIT.split(raw) if x.strip()]
+
+
+def _bad_item(name: str, item: str, verb: str) -> CommandError:
+    return CommandError("command.bad_item", {"field": name, "item": item}, verb=verb)
+
+
+def _text(raw: str, name: str, verb: str) -> str:
+    return raw
+
+
+def _list(raw: str, name: str, verb: str) -> list[str]:
+    return split_list(raw)
+
+
+def _pairs_with(splitter: re.Pattern[str]) -> Callable[[str, str, str], dict[str, str]]:
+    def parse(raw: str, name: str, verb: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for item in (x.strip() for x in splitter.split(raw)):
+            if not item:
+                continue
+            sep = _PAIR_SEP.search(item)
+            key = item[: sep.start()].strip() if sep else ""
+            value = item[sep.end():].strip() if sep else ""
+            if not key or not value:
+                raise _bad_item(name, item, verb)
+            out[key] = f"{out[key]}; {value}" if key in out else value
+        return out
+    return parse
+
+
+def _milestones(raw: str, name: str, verb: str) -> list[tuple[str, str]]:
+    """`需求确认 7/20; 开发完成 8/10` → [("需求确认", "7/20"), ("开发完成", "8/10")] (R1)."""
+    out: list[tuple[str, str]] = []
+    for item in (x.strip() for x in _MILESTONE_SPLIT.split(raw)):
+        if not item:
+            continue
+        for i in range(1, len(item)):  # the longest trailing date with a name before it
+            label, when = item[:i].strip(" =:："), item[i:].strip(" =:：")
+            if label and when and looks_like_date(when):
+                out.append((label, when))
+                break
+        else:
+            raise _bad_item(name, item, verb)
+    return out
+
+
+def _date(raw: str, name: str, verb: str) -> str:
+    if not looks_like_date(raw):
+        raise CommandError("command.bad_date", {"field": name, "value": raw}, verb=verb)
+    return raw
+
+
+def _datetime(raw: str, name: str, verb: str) -> str:
+    if not looks_like_datetime(raw):
+        raise CommandError("command.bad_date", {"field": name, "value": raw}, verb=verb)
+    return raw
+
+
+def _from_table(table: dict[str, Any]) -> Callable[[str, str, str], Any]:
+    def parse(raw: str, name: str, verb: str) -> Any:
+        key = raw.strip().casefold()
+        if key not in table:
+            raise CommandError("command.bad_value", {"field": name, "value": raw}, verb=verb)
+        return table[key]
+    return parse
+
+
+def _seq_dates(raw: str, name: str, verb: str) -> dict[int, str]:
+    """`1=8/20, 2=8/25` → {1: "8/20", 2: "8/25"} (R17 new task due dates)."""
+    out: dict[int, str] = {}
+    for item in (x.strip() for x in _MILESTONE_SPLIT.split(raw)):
+        if not item:
+            continue
+        m = _SEQ_DATE.fullmatch(item)
+        if not m:
+            raise _bad_item(name, item, verb)
+        out[int(m.group(1))] = _date(m.group(2).strip(), name, verb)
+    return out
+
+
+def _checks(raw: str, name: str, verb: str) -> list[tuple[str, bool]]:
+    """`页面加载≤2秒=是; 完成率100%=✗` → [("页面加载≤2秒", True), ("完成率100%", False)] (R19)."""
+    out: list[tuple[str, bool]] = []
+    for item in (x.strip() for x in _ITEM_SPLIT.split(raw)):
+        if not item:
+            continue
+        m = _CHECK.fullmatch(item)
+        groups = [g for g in (m.groups() if m else ()) if g is not None]
+        if len(groups) != 2 or groups[1].casefold() not in CHECK_MARKS or not groups[0].strip():
+            raise _bad_item(name, item, verb)
+        out.append((groups[0].strip(), CHECK_MARKS[groups[1].casefold()]))
+    return out
+
+
+_PARSERS: dict[str, Callable[[str, str, str], Any]] = {
+    "text": _text, "list": _list, "pairs": _pairs_with(_ITEM_SPLIT),
+    "contact_pairs": _pairs_with(_CONTACT_SPLIT), "milestones": _milestones, "date": _date,
+    "datetime": _datetime, "level": _from_table(LEVELS), "bool": _from_table(BOOLS),
+    "seq_dates": _seq_dates, "checks": _checks,
+}

@@ -1,0 +1,69 @@
+"""R25: who may press what, decided from the org model (DESIGN rule 6) — pure functions over
+the org and the request, so every button's `allowed` list and every click check agree."""
+from __future__ import annotations
+
+from storage.tables import CollaborationRequest, Issue, Task
+from workflows.kernel.context import Ctx
+
+
+def heads(ctx: Ctx, dept_ids: list[int]) -> list[int]:
+    out = []
+    for d in dept_ids:
+        dept = ctx.dept(d)
+        if dept and dept.head_id and dept.head_id not in out:
+            out.append(dept.head_id)
+    return out
+
+
+def involved_departments(request: CollaborationRequest, tasks: list[Task]) -> list[int]:
+    """The initiating department, the collaborating ones and every department a task names."""
+    seen: list[int] = []
+    ids = [request.initiating_department_id, *request.collaborating]
+    for t in tasks:
+        ids += [t.lead_department_id, *( [t.accountable_department_id] if t.accountable_department_id else []),
+                *t.consulted, *t.informed, *t.supporting]
+    for d in ids:
+        if d not in seen:
+            seen.append(d)
+    return seen
+
+
+def may_review(ctx: Ctx, request: CollaborationRequest) -> list[int]:
+    """R4: the initiating department's head approves or rejects."""
+    return heads(ctx, [request.initiating_department_id])
+
+
+def may_confirm_for(ctx: Ctx, dept_id: int) -> list[int]:
+    """R6/R17/R21: only that department's head signs for it."""
+    return heads(ctx, [dept_id])
+
+
+def may_accept(ctx: Ctx, request: CollaborationRequest) -> list[int]:
+    """R20: the initiating department records the verdict — its head, or the initiator."""
+    return _unique(heads(ctx, [request.initiating_department_id]) + [request.initiator_id])
+
+
+def may_acknowledge(ctx: Ctx, issue: Issue) -> list[int]:
+    """R25: an acknowledgement belongs to the responsible department (its people and owner)."""
+    people = [p.id for p in ctx.members(issue.responsible_department_id)]
+    dept = ctx.dept(issue.responsible_department_id)
+    extra = [x for x in (issue.owner_id, dept.head_id if dept else None, dept.liaison_id if dept else None) if x]
+    return _unique([*people, *extra])
+
+
+def may_update_task(ctx: Ctx, task: Task) -> list[int]:
+    """R9/R10: the task's owner, or the head of its lead department."""
+    return _unique([task.owner_id, *heads(ctx, [task.lead_department_id])])
+
+
+def may_manage(ctx: Ctx, request: CollaborationRequest) -> list[int]:
+    """Cancel, archive, propose changes: the initiator and the initiating head."""
+    return _unique([request.initiator_id, *heads(ctx, [request.initiating_department_id])])
+
+
+def _unique(ids: list[int | None]) -> list[int]:
+    out: list[int] = []
+    for i in ids:
+        if i is not None and i not in out:
+            out.append(i)
+    return out

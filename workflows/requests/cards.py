@@ -1,0 +1,75 @@
+"""The request card (R1) — the one card that follows a request through its whole life."""
+from __future__ import annotations
+
+from storage.tables import CollaborationRequest
+from workflows.kernel import authz
+from workflows.cards import Card, CardField, Form, Input, Option
+from workflows.kernel.context import Ctx
+from workflows.kernel.widgets import STATE_TONE, button, day_text, mention
+
+
+def request_key(request: CollaborationRequest) -> str:
+    return f"request:{request.id}"
+
+
+def request_card(ctx: Ctx, request: CollaborationRequest, *, warnings: list[str] | None = None,
+                 footer: str = "") -> Card:
+    t = ctx.t
+    collaborating = "、".join(ctx.dept_name(d) for d in request.collaborating)
+    milestones = "；".join(f"{m['name']} {m['date']}" for m in request.milestones) or "—"
+    content = "\n".join(f"{ctx.dept_name(int(d))}: {text}" for d, text in request.content.items())
+    contacts = "、".join(f"{ctx.dept_name(int(d))}: {ctx.person_name(p)}"
+                        for d, p in request.contacts.items())
+    fields = [
+        CardField(t("field.state"), t(f"state.{request.state}")),
+        CardField(t("field.initiator"),
+                  f"{ctx.dept_name(request.initiating_department_id)} · {ctx.person_name(request.initiator_id)}"),
+        CardField(t("field.collaborating"), collaborating),
+        CardField(t("field.due"), day_text(request.due_date)),
+        CardField(t("field.goal"), request.goal or "—", short=False),
+        CardField(t("field.standard"), request.standard or "—", short=False),
+        CardField(t("field.milestones"), milestones, short=False),
+    ]
+    if content:
+        fields.append(CardField(t("field.content"), content, short=False))
+    if contacts:
+        fields.append(CardField(t("field.contacts"), contacts, short=False))
+    if request.reason:
+        fields.append(CardField(t("field.reason"), request.reason, short=False))
+    key = request_key(request)
+    buttons = []
+    if request.state == "submitted":
+        reviewers = authz.may_review(ctx, request)
+        buttons = [
+            button(ctx, "request.approve", "button.approve", key=key, allowed=reviewers,
+                   style="primary", r=request.id),
+            button(ctx, "request.reject", "button.reject", key=key, allowed=reviewers,
+                   style="danger", confirm_key="confirm.reject", r=request.id),
+        ]
+    text = "\n".join(f"⚠ {w}" for w in warnings or [])
+    head = ctx.dept(request.initiating_department_id)
+    return Card(title=f"[{request.number}] {request.title}", tone=STATE_TONE[request.state],
+                text=text, fields=fields, buttons=buttons, footer=footer,
+                mentions=mention(ctx, head.head_id) if request.state == "submitted" and head else [])
+
+
+def request_form(ctx: Ctx, *, initial: dict | None = None) -> Card:
+    """The request form (R1) for `/collab new` without fields."""
+    t = ctx.t
+    initial = initial or {}
+    depts = [Option(value=d.name, label=d.name) for d in ctx.departments()]
+    inputs = [
+        Input("title", t("field.title"), required=True, max_length=ctx.policy.title_max,
+              placeholder=t("placeholder.title")),
+        Input("goal", t("field.goal"), "textarea", required=True, max_length=ctx.policy.goal_max),
+        Input("depts", t("field.collaborating"), "multiselect", required=True, options=depts),
+        Input("due", t("field.due"), "date", required=True),
+        Input("standard", t("field.standard"), "textarea", required=True,
+              placeholder=t("placeholder.standard")),
+        Input("milestones", t("field.milestones"), "textarea", placeholder=t("placeholder.milestones")),
+        Input("content", t("field.content"), "textarea", placeholder=t("placeholder.content")),
+    ]
+    for i in inputs:
+        i.initial = initial.get(i.name)
+    return Card(title=t("form.request.title"), tone="info",
+                form=Form(form_id="request.new", submit_label=t("button.submit"), inputs=inputs))
