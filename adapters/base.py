@@ -20,7 +20,7 @@ class Outbound:
     workspace: str  # the platform's workspace/tenant id
     conversation: str  # chat id; for kind dm/urgent the person's platform user id
     kind: str  # post / update / dm / urgent
-    payload: dict[str, Any]  # {"card": Card dict, "text": fallback, "level": escalation level…}
+    payload: dict[str, Any]  # {"card": Card dict, "text": fallback, "escalation": "head" | "vp" for urgent pings…}
     platform_message_id: str = ""  # for kind=update: the message to update
     idempotency_key: str = ""  # stable per row (Feishu `uuid`)
 

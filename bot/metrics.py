@@ -106,6 +106,8 @@ class InstrumentedCore:
             self._metrics.event_errors.labels(platform, kind).inc()
             raise
         self._metrics.events.labels(platform, kind).inc()
+        if reply.failed:
+            self._metrics.event_errors.labels(platform, kind).inc()
         if reply.refused:
             self._metrics.refused.labels(platform).inc()
         if reply.duplicate:

@@ -28,7 +28,7 @@ async def ping_everyone(db, workspace_id: str, keys: list[str]) -> list[tuple[st
         await ctx.load_org()
         for key in keys:
             outbox.direct(ctx, person_id=ctx.person_by_name(key).id, card=Card(title="升级提醒"),
-                          urgent=True)
+                          escalation="head")
     async with db.uow() as uow:
         return [(r.kind, r.conversation) for r in await uow.all(select(OutboxMessage))]
 

@@ -29,12 +29,12 @@ async def test_unacknowledged_urgent_issue_escalates_to_head_at_noon_and_vp_at_t
     assert urgent(await platform.dms("li")) == []
     await platform.set_time(AT_10 + timedelta(hours=2))
     [ping] = urgent(await platform.dms("li"))  # 李强, head of 技术部
-    assert "升级至部门负责人" in ping["text"] and ping["level"] == 1
+    assert "升级至部门负责人" in ping["text"] and ping["escalation"] == "head"
     assert any("升级至部门负责人" in m["text"] for m in await platform.messages())  # the note in the group
     assert urgent(await platform.dms("zhao")) == []
     await platform.set_time(AT_10 + timedelta(hours=4))
     [vp] = urgent(await platform.dms("zhao"))  # 赵总, the supervising VP
-    assert "分管副总" in vp["text"] and vp["level"] == 2
+    assert "分管副总" in vp["text"] and vp["escalation"] == "vp"
     assert len(urgent(await platform.dms("li"))) == 1  # each step pings once
 
 

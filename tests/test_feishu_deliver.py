@@ -85,7 +85,7 @@ async def test_dm_goes_to_the_open_id_as_text_when_there_is_no_card(adapter, fak
 
 async def test_escalation_to_the_head_buzzes_the_heads_open_id_in_the_app(adapter, fake):
     result = await adapter.deliver(outbound("urgent", "ou_tech_head",
-                                            payload={"card": CARD, "level": 1}))
+                                            payload={"card": CARD, "escalation": "head"}))
     send, buzz = fake.api_calls
     assert send.query == {"receive_id_type": "open_id"} and send.json["receive_id"] == "ou_tech_head"
     assert buzz.method == "PATCH"
@@ -100,7 +100,7 @@ async def test_escalation_to_the_head_buzzes_the_heads_open_id_in_the_app(adapte
 async def test_vp_step_uses_the_configured_buzz(fake, configured, expected):
     adapter = FeishuAdapter(settings=settings(fake.url, vp_urgent=configured),
                             core=FakeCore())
-    await adapter.deliver(outbound("urgent", "ou_vp", payload={"card": CARD, "level": 2}))
+    await adapter.deliver(outbound("urgent", "ou_vp", payload={"card": CARD, "escalation": "vp"}))
     [buzz] = fake.find("PATCH")
     assert buzz.path.endswith(expected) and buzz.json == {"user_id_list": ["ou_vp"]}
     await adapter.stop()
@@ -109,7 +109,7 @@ async def test_vp_step_uses_the_configured_buzz(fake, configured, expected):
 async def test_refused_phone_buzz_falls_back_to_the_app_buzz(fake):
     adapter = FeishuAdapter(settings=settings(fake.url, vp_urgent="phone"), core=FakeCore())
     fake.script("PATCH", "urgent_phone", status=400, body={"code": 230049, "msg": "quota exceeded"})
-    await adapter.deliver(outbound("urgent", "ou_vp", payload={"card": CARD, "level": 2}))
+    await adapter.deliver(outbound("urgent", "ou_vp", payload={"card": CARD, "escalation": "vp"}))
     assert [c.path.rsplit("/", 1)[1] for c in fake.find("PATCH")] == ["urgent_phone", "urgent_app"]
     await adapter.stop()
 

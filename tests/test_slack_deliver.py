@@ -128,7 +128,7 @@ async def test_a_dead_slack_is_a_retryable_error(adapter):
 async def test_urgent_pings_and_dms_open_the_persons_im_once_and_mention_them(fake_slack,
                                                                              adapter):
     urgent = Outbound(id=1, workspace="T111", conversation="U0HEAD", kind="urgent",
-                      payload={"card": CARD, "text": "Urgent issue unacknowledged", "level": 1})
+                      payload={"card": CARD, "text": "Urgent issue unacknowledged", "escalation": "head"})
     first = await adapter.deliver(urgent)
     second = await adapter.deliver(Outbound(id=2, workspace="T111", conversation="U0HEAD",
                                             kind="dm", payload={"text": "reminder"}))

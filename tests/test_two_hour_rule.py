@@ -50,7 +50,7 @@ async def test_a_jump_past_both_deadlines_escalates_to_head_then_vp_in_one_sweep
     await platform.set_time(at(15, 0))  # e.g. the demo moves the clock five hours at once
     assert len(await urgent_pings(platform, HEAD)) == 1
     assert len(await urgent_pings(platform, VP)) == 1
-    assert await escalations(platform) == ["issue.escalate.level1", "issue.escalate.level2"]
+    assert await escalations(platform) == ["issue.escalate.head", "issue.escalate.vp"]
     # the lateness the operator sees: the head step 3 h late (due 12:00), the VP's 1 h (14:00)
     lateness = platform.app.metrics.timer_lateness
     assert lateness._sum.get() == 3 * 3600 + 1 * 3600

@@ -10,31 +10,29 @@ from pathlib import Path
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import select
 
-import workflows.acceptance.service  # noqa: F401  (timer handlers register on import)
-import workflows.tasks.deadlines  # noqa: F401
-import workflows.feedback.disputes  # noqa: F401
-import workflows.issues.escalation  # noqa: F401
-import workflows.feedback.feedback  # noqa: F401
 from storage.db import Database, UnitOfWork
 from storage.tables import AuditEvent, Person, PersonIdentity, ProcessedEvent, Timer, Workspace
 from workflows import org
 from workflows.clock import Clock
-from workflows.grammar.commands import CommandError, error_text, parse, usage
+from workflows.grammar import CommandError, error_text, parse, usage
 from workflows.kernel.context import Ctx, Org
-from workflows.errors import Refused, UserError
+from workflows.errors import Refused, Unavailable, UserError
 from workflows.kernel.estimates import warn_estimated_years
 from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Reply, Tenant
 from workflows.i18n import translator
-from workflows.archive.service import write_files
-from workflows.progress.rhythms import JOBS
-from workflows.router import ACTIONS, COMMANDS, FORMS
-from workflows.requests.machine import InvalidTransition
-from workflows.kernel.timers import HANDLERS
+from workflows.archive.document import write_files
+from workflows.kernel.machine import InvalidTransition
+from workflows.kernel.routes import Value
+from workflows.router import ACTIONS, COMMANDS, FORMS, JOBS, TIMERS
 
 log = logging.getLogger("collab.core")
+ATTEMPTS = 5
+# the i18n prefix of each entity's state words (InvalidTransition names the entity)
+STATE_WORDS = {"request": "state", "task": "status", "issue": "issue_state", "change": "change_state",
+               "dispute": "dispute_state"}
 
 
 class _Abort(Exception):
@@ -51,21 +49,30 @@ class Core:
         self._workspaces: dict[str, Workspace] = {}
 
     async def handle(self, event: Event) -> Reply:
-        for attempt in range(5):
+        """The reply to the person; raises `Unavailable` when the database could not be reached,
+        so the adapter has the platform redeliver instead of telling anyone it was handled."""
+        infrastructure: Exception | None = None
+        for _attempt in range(ATTEMPTS):
             try:
                 return await self._handle_once(event)
             except _Abort as abort:
                 if abort.refused is not None:
                     await self._record_refusal(event, abort.refused)
                 return abort.reply
-            except (IntegrityError, OperationalError) as exc:
+            except IntegrityError as exc:
                 # a concurrent duplicate or a number taken meanwhile: try again, it now sees it
                 log.info("retrying event %s after %s", event.event_id, type(exc).__name__)
-            except Exception:  # noqa: BLE001 — the last resort: rolled back, logged, answered
+            except (OperationalError, DBAPIError, OSError, TimeoutError) as exc:
+                # the database is busy or unreachable: nothing was committed
+                infrastructure = exc
+                log.info("retrying event %s after %s", event.event_id, type(exc).__name__)
+            except Exception:  # noqa: BLE001 — a bug: rolled back, logged (and counted), answered
                 log.exception("event %s failed", event.event_id)
-                break
-        t = translator(event.tenant.locale)
-        return Reply(ok=False, text=t("error.internal"))
+                return Reply(ok=False, failed=True, text=translator(event.tenant.locale)("error.internal"))
+        if infrastructure is not None:
+            raise Unavailable(str(infrastructure)) from infrastructure
+        log.error("event %s: still conflicting after %d attempts", event.event_id, ATTEMPTS)
+        return Reply(ok=False, failed=True, text=translator(event.tenant.locale)("error.internal"))
 
     async def _handle_once(self, event: Event) -> Reply:
         async with self.db.uow() as uow:
@@ -141,13 +148,16 @@ class Core:
             try:
                 return await COMMANDS[command.verb](ctx, command)
             except InvalidTransition as exc:
-                raise UserError("error.transition", state=ctx.t(f"state.{exc.state}")) from None
+                raise self._transition_error(ctx, exc) from None
         if isinstance(event, ActionInvoked):
             handler = ACTIONS.get(event.action_id)
-            name, call = event.action_id, (lambda: handler(ctx, event.value or {})) if handler else None
+            value = Value(event.value if isinstance(event.value, dict) else {}, event.action_id)
+            name, call = event.action_id, (lambda: handler(ctx, value)) if handler else None
         elif isinstance(event, FormSubmitted):
             form = FORMS.get(event.form_id)
-            name, call = event.form_id, (lambda: form(ctx, event.fields or {}, event.value or {})) if form else None
+            value = Value(event.value if isinstance(event.value, dict) else {}, event.form_id)
+            fields = event.fields if isinstance(event.fields, dict) else {}
+            name, call = event.form_id, (lambda: form(ctx, fields, value)) if form else None
         else:
             name, call = type(event).__name__, None
         if call is None:
@@ -159,10 +169,12 @@ class Core:
             field = str(exc.params.get("field") or "")
             raise _Abort(Reply(ok=False, text=text, errors={field: text} if field else {})) from None
         except InvalidTransition as exc:
-            raise UserError("error.transition", state=ctx.t(f"state.{exc.state}")) from None
-        except (KeyError, TypeError, ValueError, AttributeError):
-            # a button or form whose value is not what we rendered (tampered, or stale)
-            raise UserError("error.bad_action", action=name) from None
+            raise self._transition_error(ctx, exc) from None
+
+    @staticmethod
+    def _transition_error(ctx: Ctx, exc: InvalidTransition) -> UserError:
+        prefix = STATE_WORDS.get(exc.entity)
+        return UserError("error.transition", state=ctx.t(f"{prefix}.{exc.state}") if prefix else exc.state)
 
     def _error_reply(self, ctx: Ctx, exc: UserError, *, form: bool) -> Reply:
         text = ctx.t(exc.key, **exc.params)
@@ -184,7 +196,7 @@ class Core:
     async def fire_timer(self, uow: UnitOfWork, timer: Timer) -> None:
         """Run one due timer inside the caller's transaction (the scheduler claimed it)."""
         ws = await self._workspace(uow, timer.workspace_id)
-        handler = HANDLERS.get(timer.kind)
+        handler = TIMERS.get(timer.kind)
         now = self.clock.now()
         if ws is not None and handler is not None:
             ctx = await self._ctx(uow, ws)

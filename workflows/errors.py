@@ -18,3 +18,9 @@ class Refused(Exception):
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)
         self.key, self.params = key, params
+
+
+class Unavailable(Exception):
+    """The infrastructure failed (database unreachable, timed out): nothing was committed, so
+    the adapter answers the platform in a way that makes it redeliver (Feishu 503, Slack no 2xx,
+    DingTalk no ack) and tells nobody the event was handled."""

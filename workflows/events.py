@@ -84,6 +84,7 @@ class Reply:
     errors: dict[str, str] = field(default_factory=dict)
     duplicate: bool = False  # this event id was already handled: nothing changed
     refused: bool = False  # an unauthorised click (R25): counted by /metrics
+    failed: bool = False  # a bug (logged with its traceback): counted by /metrics as an error
     # the actor is no person of the org (no identity): nothing was recorded, so an adapter may
     # link them (Slack: by the email Slack holds, `link_identity`) and hand the event in again
     unknown_actor: bool = False

@@ -32,14 +32,9 @@ def message_body(payload: dict, *, locale: str) -> tuple[str, str]:
     raise DeliveryError("outbox payload has neither card nor text", retryable=False)
 
 
-VP_LEVEL = 2  # workflows.issues.escalation: level 1 → the department head, level 2 → the VP
-
-
 def urgent_kind(payload: dict, settings: FeishuSettings) -> str:
     """R14: the department-head step buzzes in the app; the VP step as configured."""
-    level = payload.get("level")
-    is_vp = level == VP_LEVEL or str(level).lower() in ("2", "vp")
-    return settings.vp_urgent if is_vp else "app"
+    return settings.vp_urgent if payload.get("escalation") == "vp" else "app"
 
 
 async def deliver(message: Outbound, *, api: FeishuApi, settings: FeishuSettings) -> DeliveryResult:

@@ -170,7 +170,7 @@ class LocalAdapter:
             return DeliveryResult(platform_message_id=message.platform_message_id)
         if message.kind in ("dm", "urgent"):
             msg = self.store.add(box=self.store.users, key=message.conversation, card=card, now=now,
-                                 urgent=message.kind == "urgent", level=int(message.payload.get("level", 0)))
+                                 urgent=message.kind == "urgent", escalation=str(message.payload.get("escalation", "")))
         else:
             msg = self.store.add(box=self.store.chats, key=message.conversation, card=card, now=now)
         return DeliveryResult(platform_message_id=msg.id)

@@ -19,11 +19,11 @@ class Message:
     created_at: datetime
     updated_at: datetime
     urgent: bool = False
-    level: int = 0
+    escalation: str = ""  # an urgent ping's step: head / vp (R14)
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "text": self.text, "card": self.card, "urgent": self.urgent,
-                "level": self.level, "created_at": self.created_at.isoformat(),
+                "escalation": self.escalation, "created_at": self.created_at.isoformat(),
                 "updated_at": self.updated_at.isoformat()}
 
 
@@ -34,9 +34,9 @@ class LocalStore:
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def add(self, *, box: dict[str, list[Message]], key: str, card: Card, now: datetime,
-            urgent: bool = False, level: int = 0) -> Message:
+            urgent: bool = False, escalation: str = "") -> Message:
         msg = Message(id=f"m{next(self._ids)}", text=card_text(card), card=card_json(card),
-                      created_at=now, updated_at=now, urgent=urgent, level=level)
+                      created_at=now, updated_at=now, urgent=urgent, escalation=escalation)
         box.setdefault(key, []).append(msg)
         return msg
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 
 from storage.tables import CollaborationRequest, Confirmation, Delivery
-from workflows.kernel import authz
+from workflows.kernel import authz, keys
 from workflows.cards import Card, CardField, Form, Input, Option
 from workflows.kernel.context import Ctx
 from workflows.kernel.widgets import button, mention, mentions
@@ -14,10 +14,6 @@ def standard_id(standard: str) -> str:
     """A self-check box's value: short (Slack caps option values at 150 chars) and derived from
     the text, so a form opened before a plan change rewrote the standards never ticks another."""
     return "s" + hashlib.sha1(standard.encode()).hexdigest()[:10]
-
-
-def delivery_key(delivery: Delivery) -> str:
-    return f"delivery:{delivery.id}"
 
 
 def delivery_card(ctx: Ctx, request: CollaborationRequest, delivery: Delivery, *, verdict: str = "",
@@ -35,7 +31,7 @@ def delivery_card(ctx: Ctx, request: CollaborationRequest, delivery: Delivery, *
             fields.append(CardField(t("field.notes"), notes, short=False))
     else:
         allowed = authz.may_accept(ctx, request)
-        key = delivery_key(delivery)
+        key = keys.delivery_card(delivery.id)
         buttons = [button(ctx, "acceptance.pass", "button.pass", key=key, allowed=allowed, style="primary",
                           dv=delivery.id),
                    button(ctx, "acceptance.rework", "button.rework", key=key, allowed=allowed, dv=delivery.id),
@@ -69,7 +65,7 @@ def completion_card(ctx: Ctx, request: CollaborationRequest, sides: list[int],
         if c is None:
             heads = authz.may_confirm_for(ctx, d)
             waiting += heads
-            buttons.append(button(ctx, "completion.confirm", "button.confirm_for", key=f"completion:{request.id}",
+            buttons.append(button(ctx, "completion.confirm", "button.confirm_for", key=keys.completion_card(request.id),
                                   allowed=heads, style="primary", label_args={"dept": ctx.dept_name(d)},
                                   r=request.id, d=d))
     return Card(title=t("completion.title", number=request.number, title=request.title),

@@ -1,154 +1,33 @@
-"""R22 the archive: one readable Markdown document plus every table of the request as data
-(JSON; CSV on export), named by convention, kept at least 2 years. R23 lessons are appended."""
+"""R22 archiving a completed request, R23 lessons learned after closing (the archive is rebuilt)."""
 from __future__ import annotations
 
-import csv
-import io
-import json
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
-
-from sqlmodel import SQLModel, select
-
-from storage.tables import (Acceptance, ArchiveDocument, AuditEvent, CollaborationRequest, Confirmation,
-                            Delivery, Dispute, Feedback, Issue, PlanChange, ProgressPost, Task, WeeklyReport)
-from workflows.kernel import audit, authz, outbox
+from workflows.archive.document import build
 from workflows.cards import Card, CardField
-from workflows.grammar.commands import Command
-from workflows.kernel.context import Ctx
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
-from workflows.kernel.lookups import request_by_number, tasks_of
-from workflows.requests.machine import next_state
-from workflows.requests.cards import request_card, request_key
-
-TABLES: list[tuple[str, type[SQLModel]]] = [
-    ("tasks", Task), ("confirmations", Confirmation), ("progress_posts", ProgressPost),
-    ("weekly_reports", WeeklyReport), ("issues", Issue), ("plan_changes", PlanChange),
-    ("feedback", Feedback), ("disputes", Dispute), ("deliveries", Delivery), ("acceptances", Acceptance),
-    ("audit_trail", AuditEvent)]
+from workflows.kernel import audit, authz, keys, outbox
+from workflows.kernel.context import Ctx
+from workflows.kernel.lookups import tasks_of
+from workflows.requests.cards import request_card
+from workflows.requests.guard import open_request
+from workflows.requests.machine import REQUEST, RequestState
 
 
-def archive_name(request: CollaborationRequest, dept_name: str, created_local: date) -> str:
-    """`2026年Q3新产品X推广协作计划_市场部` (SPEC R22's example)."""
-    quarter = (created_local.month - 1) // 3 + 1
-    return f"{created_local.year}年Q{quarter}{request.title}协作计划_{dept_name}"
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, (date, datetime)) else value
-
-
-def _row(row: SQLModel) -> dict[str, Any]:
-    return {k: _plain(v) for k, v in row.model_dump().items()}
-
-
-async def collect(ctx: Ctx, request: CollaborationRequest) -> dict[str, Any]:
-    data: dict[str, Any] = {"request": _row(request)}
-    task_ids = [t.id for t in await tasks_of(ctx, request.id)]
-    for name, model in TABLES:
-        if model is ProgressPost:
-            rows = await ctx.uow.all(select(model).where(model.task_id.in_(task_ids or [-1])))  # type: ignore[attr-defined]
-        else:
-            rows = await ctx.uow.all(select(model).where(model.request_id == request.id)  # type: ignore[attr-defined]
-                                     .order_by(model.id))  # type: ignore[attr-defined]
-        data[name] = [_row(r) for r in rows]
-    return data
-
-
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return ""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
-    """The document a person opens: the request form, then every table in order."""
-    t, r = ctx.t, data["request"]
-    people = lambda pid: ctx.person_name(pid)  # noqa: E731
-    lines = [f"# {name}", "", f"## {t('archive.request')}", "",
-             f"- {t('field.number')}: {r['number']}", f"- {t('field.title')}: {r['title']}",
-             f"- {t('field.state')}: {t('state.' + r['state'])}",
-             f"- {t('field.initiator')}: {ctx.dept_name(r['initiating_department_id'])} · {people(r['initiator_id'])}",
-             f"- {t('field.collaborating')}: {'、'.join(ctx.dept_name(d) for d in r['collaborating'])}",
-             f"- {t('field.goal')}: {r['goal']}", f"- {t('field.standard')}: {r['standard']}",
-             f"- {t('field.due')}: {r['due_date']}"]
-    sections = [
-        ("archive.tasks", data["tasks"], lambda x: f"{x['seq']}. {x['title']} · R {ctx.dept_name(x['lead_department_id'])} · "
-                                                  f"{people(x['owner_id'])} · {x['due_date']} · {t('status.' + x['status'])}"),
-        ("archive.confirmations", data["confirmations"], lambda x: f"{x['kind']} · {ctx.dept_name(x['department_id'])} · "
-                                                                  f"{people(x['person_id'])} · {x['confirmed_at']}"),
-        ("archive.progress", data["progress_posts"], lambda x: f"{x['work_date']} · {people(x['person_id'])}: {x['today']}"
-                                                              f" / {x['tomorrow']}"),
-        ("archive.weekly", data["weekly_reports"], lambda x: f"{x['week_start']}: {'; '.join(x['done'])}"),
-        ("archive.issues", data["issues"], lambda x: f"#{x['seq']} [{x['severity']}] {x['description']} · "
-                                                   f"{t('issue_state.' + x['state'])} · {x['solution']}"),
-        ("archive.changes", data["plan_changes"], lambda x: f"#{x['seq']} {x['reason']} · {x['old_plan']} → "
-                                                          f"{x['proposal']} · {x['state']}"),
-        ("archive.feedback", data["feedback"], lambda x: f"#{x['seq']} {people(x['author_id'])}: {x['text']} → {x['answer']}"),
-        ("archive.disputes", data["disputes"], lambda x: f"#{x['seq']} {x['text']} · {x['state']}"),
-        ("archive.deliveries", data["deliveries"], lambda x: f"{t('field.round')} {x['round']}: {x['deliverables']} · "
-                                                           + "; ".join(f"{'✅' if c['met'] else '❌'} {c['standard']}"
-                                                                       for c in x['self_check'])),
-        ("archive.acceptances", data["acceptances"], lambda x: f"{t('verdict.' + x['verdict'])} · {people(x['decided_by'])}"
-                                                             f" · {x['decided_at']} · {x['notes']}"),
-        ("archive.lessons", r["lessons"], lambda x: f"{x['who']} ({x['at']}): {x['text']}"),
-        ("archive.audit", data["audit_trail"], lambda x: f"{x['at']} · {people(x['actor_id']) if x['actor_id'] else 'bot'}"
-                                                        f" · {x['action']} · {x['subject']} {x['before']}→{x['after']}"),
-    ]
-    for key, rows, fmt in sections:
-        lines += ["", f"## {t(key)}", ""] + ([f"- {fmt(x)}" for x in rows] or ["—"])
-    return "\n".join(lines) + "\n"
-
-
-async def build(ctx: Ctx, request: CollaborationRequest) -> ArchiveDocument:
-    created = ctx.calendar.local_date(request.created_at)
-    name = archive_name(request, ctx.dept_name(request.initiating_department_id), created)
-    data = await collect(ctx, request)
-    doc = await ctx.uow.first(select(ArchiveDocument).where(ArchiveDocument.request_id == request.id))
-    if doc is None:
-        doc = ArchiveDocument(request_id=request.id, name=name, markdown="", created_at=ctx.now,
-                              updated_at=ctx.now, retain_until=ctx.today.replace(
-                                  year=ctx.today.year + ctx.policy.archive_retention_years))
-    doc.markdown, doc.data, doc.updated_at = render_markdown(ctx, name, data), data, ctx.now
-    ctx.uow.add(doc)
-    ctx.exports.append(doc)
-    return doc
-
-
-def write_files(doc: ArchiveDocument, directory: Path) -> Path:
-    """`<name>/<name>.md`, `<name>.json` and one CSV per table (R22: one file a person opens,
-    plus machine-readable data)."""
-    folder = directory / doc.name
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{doc.name}.md").write_text(doc.markdown, encoding="utf-8")
-    (folder / f"{doc.name}.json").write_text(json.dumps(doc.data, ensure_ascii=False, indent=2), encoding="utf-8")
-    for table, rows in doc.data.items():
-        if isinstance(rows, list):
-            (folder / f"{table}.csv").write_text(to_csv(rows), encoding="utf-8")
-    return folder
-
-
-async def archive(ctx: Ctx, *, command: Command) -> Reply:
+async def archive(ctx: Ctx, *, number: str | None) -> Reply:
     """R22: after completion, the lead side or the initiator closes the books."""
-    request = await request_by_number(ctx, command.ref, lock=True)
+    request = await open_request(ctx, number=number, doing="archive", lock=True)
     leads = [t.lead_department_id for t in await tasks_of(ctx, request.id)]
     allowed = authz.may_manage(ctx, request) + authz.heads(ctx, leads)
     if ctx.actor is None or ctx.actor.id not in allowed:
         raise Refused("refused.manage", number=request.number)
     before = request.state
-    request.state = next_state(before, "archive")
+    request.state = REQUEST.next(before, "archive")
     request.archived_at = request.updated_at = ctx.now
-    audit.record(ctx, action="request.archive", subject=request_key(request), request_id=request.id,
+    audit.record(ctx, action="request.archive", subject=keys.request_card(request.id), request_id=request.id,
                  before=before, after=request.state)
     await ctx.uow.flush()
     doc = await build(ctx, request)
-    outbox.show(ctx, conversation=request.conversation, card_key=request_key(request), card=request_card(ctx, request))
+    outbox.show(ctx, conversation=request.conversation, card_key=keys.request_card(request.id), card=request_card(ctx, request))
     outbox.post(ctx, conversation=request.conversation, card=Card(
         title=ctx.t("archive.posted.title", number=request.number), tone="success",
         fields=[CardField(ctx.t("archive.name"), doc.name, short=False),
@@ -156,20 +35,18 @@ async def archive(ctx: Ctx, *, command: Command) -> Reply:
     return Reply(text=ctx.t("reply.archived", number=request.number, name=doc.name))
 
 
-async def add_lesson(ctx: Ctx, *, command: Command) -> Reply:
+async def add_lesson(ctx: Ctx, *, number: str | None, text: str) -> Reply:
     """R23: participants add lessons learned after closing; the archive is rebuilt with them."""
-    request = await request_by_number(ctx, command.ref, lock=True)
-    if request.state not in ("completed", "archived"):
-        raise UserError("error.state", number=request.number, state=ctx.t(f"state.{request.state}"))
+    request = await open_request(ctx, number=number, doing="lesson", lock=True)
     involved = authz.involved_departments(request, await tasks_of(ctx, request.id))
     if ctx.actor is None or ctx.actor.department_id not in involved:
         raise Refused("refused.not_involved", dept=ctx.dept_name(ctx.actor.department_id if ctx.actor else None))
-    if not command.text.strip():
+    if not text.strip():
         raise UserError("error.lesson_empty", usage="lesson")
     request.lessons = [*request.lessons, {"who": ctx.actor.name, "at": ctx.local_text(ctx.now),
-                                          "text": command.text.strip()}]
-    audit.record(ctx, action="request.lesson", subject=request_key(request), request_id=request.id)
+                                          "text": text.strip()}]
+    audit.record(ctx, action="request.lesson", subject=keys.request_card(request.id), request_id=request.id)
     await ctx.uow.flush()
-    if request.state == "archived":
+    if request.state == RequestState.ARCHIVED:
         await build(ctx, request)
     return Reply(text=ctx.t("reply.lesson", number=request.number))

@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from storage.tables import CollaborationRequest, Confirmation, PlanChange
-from workflows.kernel import authz
+from workflows.kernel import authz, keys
 from workflows.cards import Card, CardField
 from workflows.kernel.context import Ctx
 from workflows.kernel.widgets import button, mentions
-
-
-def change_key(change: PlanChange) -> str:
-    return f"change:{change.id}"
 
 
 def plan_text(ctx: Ctx, plan: dict) -> str:
@@ -40,11 +36,11 @@ def change_card(ctx: Ctx, request: CollaborationRequest, change: PlanChange, inv
         if c is None and change.state == "proposed":
             heads = authz.may_confirm_for(ctx, d)
             waiting += heads
-            buttons.append(button(ctx, "change.approve", "button.approve_for", key=change_key(change),
+            buttons.append(button(ctx, "change.approve", "button.approve_for", key=keys.change_card(change.id),
                                   allowed=heads, style="primary", label_args={"dept": ctx.dept_name(d)},
                                   c=change.id, d=d))
     if change.state == "proposed":
-        reject = button(ctx, "change.reject", "button.reject", key=change_key(change),
+        reject = button(ctx, "change.reject", "button.reject", key=keys.change_card(change.id),
                         allowed=authz.heads(ctx, involved), style="danger", confirm_key="confirm.reject",
                         c=change.id)
         buttons.append(reject)

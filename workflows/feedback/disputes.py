@@ -5,19 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage.tables import Dispute, Timer
-from workflows.kernel import audit, authz, outbox, timers
+from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.cards import Card, CardField
-from workflows.grammar.commands import Command
 from workflows.kernel.context import Ctx
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
-from workflows.kernel.lookups import dept_ids, next_seq, request_by_id, request_by_number
-from workflows.tasks.service import names
+from workflows.feedback.machine import DISPUTE
+from workflows.kernel.lookups import dept_ids, next_seq
+from workflows.requests.guard import open_request, timer_request
 from workflows.kernel.widgets import button, mentions
 
-
-def _key(d: Dispute) -> str:
-    return f"dispute:{d.id}"
+ESCALATE = "dispute.escalate"
 
 
 def _card(ctx: Ctx, request, d: Dispute, notify: list[int]) -> Card:
@@ -27,8 +25,8 @@ def _card(ctx: Ctx, request, d: Dispute, notify: list[int]) -> Card:
               CardField(t("field.raised_by"), ctx.person_name(d.raised_by))]
     if d.decision:
         fields.append(CardField(t("field.decision"), f"{d.decision} · {ctx.person_name(d.settled_by)}", short=False))
-    buttons = [] if d.state != "open" else [button(
-        ctx, "dispute.settle", "button.settle", key=_key(d), allowed=_deciders(ctx, d), style="primary", x=d.id)]
+    buttons = [] if not DISPUTE.can(d.state, "settle") else [button(
+        ctx, "dispute.settle", "button.settle", key=keys.dispute_card(d.id), allowed=_deciders(ctx, d), style="primary", x=d.id)]
     return Card(title=t("dispute.title", number=request.number, seq=d.seq, level=t(f"dispute.level{d.escalation_level}")),
                 tone="danger" if d.state == "open" else "success", text=d.text, fields=fields,
                 buttons=buttons, mentions=mentions(ctx, notify))
@@ -39,12 +37,13 @@ def _deciders(ctx: Ctx, d: Dispute) -> list[int]:
     return list(dict.fromkeys([*authz.heads(ctx, d.departments), *(vps if d.escalation_level >= 2 else [])]))
 
 
-async def raise_dispute(ctx: Ctx, *, command: Command) -> Reply:
-    request = await request_by_number(ctx, command.ref)
-    text = str(command.fields.get("desc") or command.text or "").strip()
+async def raise_dispute(ctx: Ctx, *, number: str | None, text: str, depts: list[str]) -> Reply:
+    """R15: the liaisons could not agree — both heads are asked at once."""
+    request = await open_request(ctx, number=number, doing="dispute")
+    text = text.strip()
     if not text:
         raise UserError("error.dispute_empty", usage="dispute")
-    others = dept_ids(ctx, names(command.fields.get("dept") or command.fields.get("depts")), field="dept")
+    others = dept_ids(ctx, depts, field="dept")
     depts = list(dict.fromkeys([x for x in [ctx.actor.department_id, *others] if x]))  # type: ignore[union-attr]
     if len(depts) < 2:
         depts = list(dict.fromkeys([*depts, request.initiating_department_id, *request.collaborating]))
@@ -54,41 +53,46 @@ async def raise_dispute(ctx: Ctx, *, command: Command) -> Reply:
     await ctx.uow.flush()
     heads = authz.heads(ctx, depts)
     card = _card(ctx, request, d, heads)
-    outbox.announce(ctx, conversation=request.conversation, card=card, card_key=_key(d), people=heads)
-    timers.set_timer(ctx, kind="dispute.escalate", subject=_key(d), request_id=request.id, dispute=d.id,
+    outbox.announce(ctx, conversation=request.conversation, card=card, card_key=keys.dispute_card(d.id), people=heads)
+    timers.set_timer(ctx, kind=ESCALATE, subject=keys.dispute_card(d.id), request_id=request.id, dispute=d.id,
                      due_at=ctx.now + timedelta(hours=ctx.policy.dispute_vp_hours))
-    audit.record(ctx, action="dispute.raise", subject=_key(d), request_id=request.id,
+    audit.record(ctx, action="dispute.raise", subject=keys.dispute_card(d.id), request_id=request.id,
                  detail={"departments": [ctx.dept_name(x) for x in depts]})
     return Reply(text=ctx.t("reply.dispute", number=request.number, seq=d.seq))
 
 
 async def settle(ctx: Ctx, *, dispute_id: int) -> Reply:
-    d = await ctx.uow.lock(Dispute, int(dispute_id))
+    d = await ctx.uow.lock(Dispute, dispute_id)
     if d is None:
         raise UserError("error.unknown_dispute")
-    request = await request_by_id(ctx, d.request_id)
+    request = await open_request(ctx, request_id=d.request_id, doing="dispute")
     if ctx.actor is None or ctx.actor.id not in _deciders(ctx, d):
         raise Refused("refused.settle")
-    if d.state != "open":
+    if not DISPUTE.can(d.state, "settle"):
         return Reply(ok=False, text=ctx.t("reply.dispute_settled", seq=d.seq, who=ctx.person_name(d.settled_by)))
-    d.state, d.settled_by, d.settled_at, d.decision = "settled", ctx.actor.id, ctx.now, ctx.t("dispute.settled_by")
-    await timers.cancel(ctx.uow, subject=_key(d))
-    audit.record(ctx, action="dispute.settle", subject=_key(d), request_id=request.id, before="open", after="settled")
-    outbox.show(ctx, conversation=request.conversation, card_key=_key(d), card=_card(ctx, request, d, []))
+    d.state, d.settled_by, d.settled_at, d.decision = DISPUTE.next(d.state, "settle"), ctx.actor.id, ctx.now, ctx.t("dispute.settled_by")
+    await timers.cancel(ctx.uow, subject=keys.dispute_card(d.id))
+    audit.record(ctx, action="dispute.settle", subject=keys.dispute_card(d.id), request_id=request.id, before="open", after="settled")
+    outbox.show(ctx, conversation=request.conversation, card_key=keys.dispute_card(d.id), card=_card(ctx, request, d, []))
     return Reply(text=ctx.t("reply.dispute_settled", seq=d.seq, who=ctx.actor.name))
 
 
-@timers.handles("dispute.escalate")
 async def escalate_dispute(ctx: Ctx, timer: Timer) -> None:
+    """R15: the heads did not settle it in time — the supervising VP decides."""
     d = await ctx.uow.lock(Dispute, int(timer.payload["dispute"]))
-    if d is None or d.state != "open" or d.escalation_level >= 2:
+    if d is None or not DISPUTE.can(d.state, "escalate") or d.escalation_level >= 2:
         return
-    request = await request_by_id(ctx, d.request_id)
-    d.escalation_level = 2
+    request = await timer_request(ctx, timer, doing="dispute", request_id=d.request_id)
+    if request is None:
+        return
+    d.state, d.escalation_level = DISPUTE.next(d.state, "escalate"), 2
     vps = [p for p in _deciders(ctx, d) if p not in authz.heads(ctx, d.departments)]
     card = _card(ctx, request, d, vps)
     for vp in vps:
-        outbox.direct(ctx, person_id=vp, card=card, urgent=True, level=2)
-    outbox.show(ctx, conversation=request.conversation, card_key=_key(d), card=card)
-    audit.record(ctx, action="dispute.escalate", subject=_key(d), request_id=request.id, actor_id=None,
+        outbox.direct(ctx, person_id=vp, card=card, escalation="vp")
+    outbox.show(ctx, conversation=request.conversation, card_key=keys.dispute_card(d.id), card=card)
+    audit.record(ctx, action="dispute.escalate", subject=keys.dispute_card(d.id), request_id=request.id, actor_id=None,
                  detail={"to": [ctx.person_name(v) for v in vps]})
+
+
+TIMERS = {ESCALATE: escalate_dispute}

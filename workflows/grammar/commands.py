@@ -17,6 +17,7 @@ from typing import Any, Callable
 from workflows.grammar.fields import FIELD_ALIASES, VERB_FIELDS, parse_value, split_fields
 from workflows.grammar.tasks import TASK_KEYS, parse_tasks
 from workflows.grammar.types import Command, CommandError
+from workflows.grammar.vocabulary import KEYWORDS
 
 __all__ = ["Command", "CommandError", "VERBS", "VERB_ALIASES", "parse", "usage", "error_text"]
 
@@ -29,16 +30,6 @@ VERB_ALIASES: dict[str, tuple[str, ...]] = {
     "help": ("帮助",),
 }
 VERBS: tuple[str, ...] = tuple(VERB_ALIASES)
-
-# Bare keywords right after the request number → canonical word.
-KEYWORDS: dict[str, tuple[str, ...]] = {
-    "all": ("全部",), "urgent": ("紧急",), "plan": ("方案",),
-    "pass": ("通过", "passed"), "fail": ("不通过", "failed"), "rework": ("返工", "需返工"),
-    "not_started": ("not started", "not-started", "未开始"),
-    "in_progress": ("in progress", "in-progress", "进行中"),
-    "done": ("已完成", "完成", "completed"), "delayed": ("延期", "已延期"),
-}
-
 
 @dataclass(frozen=True)
 class VerbSpec:

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from workflows.grammar.types import CommandError
 from workflows.grammar.dates import looks_like_date, looks_like_datetime
+from workflows.grammar.vocabulary import CHECK_MARKS, LEVELS, YES_NO, split_list
 
 # canonical name → accepted names (R1 filing, R7 daily, R9 status, R12 issue, R17 change,
 # R19 delivery, R20 acceptance …); the canonical name itself is always accepted.
@@ -59,6 +60,7 @@ VERB_FIELDS: dict[str, tuple[str, ...]] = {
     "deliver": ("deliverables", "checks"),
     "accept": ("notes", "rework_due"),
     "cancel": ("reason",),
+    "dispute": ("desc", "dept", "depts"),  # R15: the other side(s), by name
 }
 FIELD_KINDS: dict[str, str] = {
     "depts": "list", "content": "pairs", "contacts": "contact_pairs", "milestones": "milestones",
@@ -69,20 +71,10 @@ VERB_FIELD_KINDS: dict[tuple[str, str], str] = {("status", "risk"): "level"}  # 
 # Kinds whose items read `key: value`, so an unknown `label:` line continues them.
 PAIR_KINDS = frozenset({"pairs", "contact_pairs", "milestones", "checks"})
 
-LEVELS = {"高": "high", "high": "high", "h": "high", "中": "medium", "medium": "medium",
-          "med": "medium", "m": "medium", "低": "low", "low": "low", "l": "low"}
-BOOLS = {"是": True, "yes": True, "y": True, "true": True, "1": True, "紧急": True,
-         "否": False, "no": False, "n": False, "false": False, "0": False, "不紧急": False}
-CHECK_MARKS = {"是": True, "yes": True, "y": True, "✓": True, "✔": True, "√": True,
-               "met": True, "ok": True, "true": True, "达标": True, "否": False, "no": False,
-               "n": False, "✗": False, "✘": False, "×": False, "unmet": False,
-               "false": False, "未达标": False}
-
 _ALIAS_TO_FIELD = {a.casefold(): f for f, aliases in FIELD_ALIASES.items()
                    for a in (f, *aliases)}
 _BOUNDARY = r"(?<![^\s;；,，|｜])"  # at line start or after a space / separator
 _LABEL = re.compile(r"\s*([A-Za-z_\u3400-\u9fff][A-Za-z_\-\u3400-\u9fff]{0,15})\s*[:：](?!//)")
-_LIST_SPLIT = re.compile(r"[,，、/;；\n]+")
 _ITEM_SPLIT = re.compile(r"[;；\n]+")
 _CONTACT_SPLIT = re.compile(r"[;；,，、\n]+")
 _MILESTONE_SPLIT = re.compile(r"[;；,，、\n]+")
@@ -146,11 +138,6 @@ def kind_of(verb: str, name: str) -> str:
 def parse_value(verb: str, name: str, raw: str) -> Any:
     """The parsed value of one field; raises `CommandError` naming the field."""
     return _PARSERS[kind_of(verb, name)](raw, name, verb)
-
-
-def split_list(raw: str) -> list[str]:
-    """`技术部、设计部`, `技术部, 设计部`, `技术部/设计部` → ["技术部", "设计部"]."""
-    return [x.strip() for x in _LIST_SPLIT.split(raw) if x.strip()]
 
 
 def _bad_item(name: str, item: str, verb: str) -> CommandError:
@@ -248,6 +235,6 @@ def _checks(raw: str, name: str, verb: str) -> list[tuple[str, bool]]:
 _PARSERS: dict[str, Callable[[str, str, str], Any]] = {
     "text": _text, "list": _list, "pairs": _pairs_with(_ITEM_SPLIT),
     "contact_pairs": _pairs_with(_CONTACT_SPLIT), "milestones": _milestones, "date": _date,
-    "datetime": _datetime, "level": _from_table(LEVELS), "bool": _from_table(BOOLS),
+    "datetime": _datetime, "level": _from_table(LEVELS), "bool": _from_table(YES_NO),
     "seq_dates": _seq_dates, "checks": _checks,
 }

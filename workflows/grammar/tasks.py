@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from workflows.grammar.fields import split_list
+from workflows.grammar.vocabulary import split_list
 from workflows.grammar.types import CommandError
 from workflows.grammar.dates import looks_like_date
 

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 from storage.tables import CollaborationRequest, Issue
-from workflows.kernel import authz
+from workflows.issues.machine import ISSUE, EscalationStep
+from workflows.kernel import authz, keys
 from workflows.cards import Card, CardField
 from workflows.kernel.context import Ctx
 from workflows.kernel.widgets import RISK_TONE, button, mention, mentions
-
-
-def issue_key(issue: Issue) -> str:
-    return f"issue:{issue.id}"
 
 
 def issue_ref(request: CollaborationRequest, issue: Issue) -> str:
@@ -36,10 +33,10 @@ def issue_card(ctx: Ctx, request: CollaborationRequest, issue: Issue) -> Card:
         fields.append(CardField(t("field.acknowledged"),
                                 f"{ctx.person_name(issue.acknowledged_by)} · {ctx.local_text(issue.acknowledged_at)}"))
     if issue.escalation_level:
-        fields.append(CardField(t("field.escalation"), t(f"escalation.level{issue.escalation_level}")))
+        fields.append(CardField(t("field.escalation"), t(f"escalation.{EscalationStep(issue.escalation_level).word}")))
     buttons = []
-    if issue.state == "open":
-        buttons.append(button(ctx, "issue.ack", "button.ack", key=issue_key(issue),
+    if ISSUE.can(issue.state, "acknowledge"):
+        buttons.append(button(ctx, "issue.ack", "button.ack", key=keys.issue_card(issue.id),
                               allowed=authz.may_acknowledge(ctx, issue), style="primary", i=issue.id))
     tone = "danger" if issue.urgent and issue.state == "open" else (
         "success" if issue.state == "resolved" else RISK_TONE[issue.severity])
@@ -48,16 +45,23 @@ def issue_card(ctx: Ctx, request: CollaborationRequest, issue: Issue) -> Card:
                 mentions=mention(ctx, issue.owner_id) if issue.state == "open" else [])
 
 
-def escalation_card(ctx: Ctx, request: CollaborationRequest, issue: Issue, *, level: int,
+def escalation_card(ctx: Ctx, request: CollaborationRequest, issue: Issue, *, step: EscalationStep,
                     to: int | None) -> Card:
-    """R14: the urgent ping (and the group note) when nobody acknowledged in time."""
-    hours = ctx.policy.urgent_ack_hours if level == 1 else ctx.policy.urgent_ack_hours + ctx.policy.urgent_vp_hours
-    return Card(title=ctx.t(f"escalation.title{level}", ref=issue_ref(request, issue)), tone="danger",
-                text=ctx.t("escalation.text", ref=issue_ref(request, issue), text=issue.description,
-                           dept=ctx.dept_name(issue.responsible_department_id), hours=f"{hours:g}",
-                           raised=ctx.local_text(issue.raised_at), who=ctx.person_name(to)),
+    """R14: the urgent ping (and the group note) when nobody acknowledged in time; once the issue
+    is acknowledged or resolved, the ping says so and its button is gone."""
+    p = ctx.policy
+    hours = p.urgent_ack_hours if step == EscalationStep.HEAD else p.urgent_ack_hours + p.urgent_vp_hours
+    ref = issue_ref(request, issue)
+    text = ctx.t("escalation.text", ref=ref, text=issue.description, dept=ctx.dept_name(issue.responsible_department_id),
+                 hours=f"{hours:g}", raised=ctx.local_text(issue.raised_at), who=ctx.person_name(to))
+    if not ISSUE.can(issue.state, "acknowledge"):
+        when = issue.resolved_at if issue.resolved_at else issue.acknowledged_at
+        done = ctx.t("escalation.done", ref=ref, state=ctx.t(f"issue_state.{issue.state}"),
+                     who=ctx.person_name(issue.acknowledged_by), when=ctx.local_text(when))
+        return Card(title=ctx.t(f"escalation.title.{step.word}", ref=ref), tone="success", text=f"{done}\n{text}")
+    return Card(title=ctx.t(f"escalation.title.{step.word}", ref=ref), tone="danger", text=text,
                 mentions=mention(ctx, to),
-                buttons=[button(ctx, "issue.ack", "button.ack", key=f"issuedm:{issue.id}",
+                buttons=[button(ctx, "issue.ack", "button.ack", key=keys.escalation_ping(issue.id, step.word),
                                 allowed=authz.may_acknowledge(ctx, issue), style="primary", i=issue.id)])
 
 

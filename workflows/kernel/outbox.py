@@ -32,16 +32,16 @@ def show(ctx: Ctx, *, conversation: str, card: Card, card_key: str) -> None:
     _row(ctx, conversation=conversation, kind="update", card=card, card_key=card_key)
 
 
-def direct(ctx: Ctx, *, person_id: int | None, card: Card, urgent: bool = False,
-           level: int = 0) -> None:
-    """A direct message; `urgent` is an escalation ping (Feishu buzz, DingTalk DING, Slack DM)."""
+def direct(ctx: Ctx, *, person_id: int | None, card: Card, escalation: str = "", card_key: str = "") -> None:
+    """A direct message; with `escalation` (the step's name: `head`, `vp`) an urgent ping (Feishu
+    buzz, DingTalk DING, Slack DM). A `card_key` lets later state changes update it in place."""
     user = ctx.platform_user(person_id)
     if not user:  # never deliverable: a platform rejects an id it does not know
         log.warning("no %s user id for %s: direct message not sent", ctx.platform,
                     ctx.person_name(person_id), extra={"person_id": person_id, "title": card.title})
         return
-    _row(ctx, conversation=user, kind="urgent" if urgent else "dm", card=card,
-         extra={"level": level, "user": user} if urgent else {"user": user})
+    _row(ctx, conversation=user, kind="urgent" if escalation else "dm", card=card, card_key=card_key,
+         extra={"escalation": escalation, "user": user} if escalation else {"user": user})
 
 
 def announce(ctx: Ctx, *, conversation: str, card: Card, people: list[int], card_key: str = "") -> None:

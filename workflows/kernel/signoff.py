@@ -3,16 +3,18 @@ change, R21 completion). The unique key on `confirmation` makes a second signatu
 this module makes it a polite answer instead."""
 from __future__ import annotations
 
+from typing import Callable
+
 from storage.tables import CollaborationRequest, Confirmation
 from workflows.kernel import audit, authz
 from workflows.kernel.context import Ctx
-from workflows.errors import Refused, UserError
+from workflows.errors import Refused
 from workflows.events import Reply
 from workflows.kernel.lookups import confirmations
 
 
 async def sign(ctx: Ctx, *, request: CollaborationRequest, kind: str, dept_id: int, required: list[int],
-               open_for_signing: bool, action: str, subject: str,
+               guard: Callable[[], None], action: str, subject: str,
                subject_id: int = 0) -> tuple[list[Confirmation], Reply | None]:
     """Returns every signature so far (this one included) — or the answer that it was already
     signed. Nobody signs for another department (R6)."""
@@ -24,8 +26,7 @@ async def sign(ctx: Ctx, *, request: CollaborationRequest, kind: str, dept_id: i
         return done, Reply(ok=False, text=ctx.t("reply.already_confirmed", dept=ctx.dept_name(dept_id),
                                                 who=ctx.person_name(mine.person_id),
                                                 when=ctx.local_text(mine.confirmed_at)))
-    if not open_for_signing:
-        raise UserError("error.state", number=request.number, state=ctx.t(f"state.{request.state}"))
+    guard()  # the entity is still open for signing (raises the user's answer if not)
     if dept_id not in required:
         raise Refused("refused.not_involved", dept=ctx.dept_name(dept_id))
     row = Confirmation(request_id=request.id, kind=kind, subject_id=subject_id, department_id=dept_id,

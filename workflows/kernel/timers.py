@@ -1,27 +1,16 @@
 """Time lives in rows (DESIGN rule 4): every deadline SPEC names is a `timer` row written in the
 transaction that gives birth to it, cancelled or moved when the state changes. The scheduler's
-sweep fires due rows through `fire()`; handlers register themselves by kind."""
+sweep fires due rows; each domain package declares the handlers of its kinds (`Routes.timers`)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from storage.db import UnitOfWork
 from storage.tables import Timer
-
-Handler = Callable[[Any, Timer], Awaitable[None]]  # (ctx, timer)
-HANDLERS: dict[str, Handler] = {}
-
-
-def handles(kind: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[kind] = fn
-        return fn
-    return register
-
 
 def schedule(uow: UnitOfWork, *, workspace_id: str, kind: str, subject: str, due_at: datetime,
              now: datetime, payload: dict[str, Any] | None = None,

@@ -1,28 +1,21 @@
 """The rhythm jobs, run by the scheduler's cron ticks on working days: R7 (16:30 reminder,
-17:00 who posted / who missed), R13 (12:00 issue digest), R8 (Friday weekly report)."""
+17:00 who posted / who missed) and R8 (Friday weekly report). When they run: `kernel.ticks`."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Awaitable, Callable
-
 from sqlmodel import col, select
 
 from storage.tables import CollaborationRequest, Issue, ProgressPost, Task, WeeklyReport
 from workflows.kernel import audit, outbox
 from workflows.cards import Card
 from workflows.kernel.context import Ctx
-from workflows.kernel.lookups import tasks_of
+from workflows.kernel.ticks import DAILY_REMIND, DAILY_SUMMARY, WEEKLY_REPORT
+from workflows.requests.machine import EXECUTING as EXEC, RUNNING
+from workflows.kernel.lookups import requests_in, tasks_of
 from workflows.kernel.widgets import mention, mentions
 from workflows.progress.cards import summary_card, weekly_card
 
-EXECUTING = ["in_progress", "rework"]
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-
-
-async def _requests(ctx: Ctx, states: list[str]) -> list[CollaborationRequest]:
-    return await ctx.uow.all(select(CollaborationRequest).where(
-        CollaborationRequest.workspace_id == ctx.workspace.id,
-        col(CollaborationRequest.state).in_(states)).order_by(col(CollaborationRequest.id)))
+EXECUTING = sorted(EXEC)
 
 
 async def _posts(ctx: Ctx, tasks: list[Task], start: date, end: date) -> list[ProgressPost]:
@@ -39,7 +32,7 @@ async def _open_tasks(ctx: Ctx, request: CollaborationRequest) -> list[Task]:
 
 async def daily_remind(ctx: Ctx, day: date) -> None:
     """R7 16:30: owners who have not posted today are reminded privately."""
-    for request in await _requests(ctx, EXECUTING):
+    for request in await requests_in(ctx, EXECUTING):
         tasks = await _open_tasks(ctx, request)
         posted = {p.task_id for p in await _posts(ctx, tasks, day, day)}
         for task in tasks:
@@ -53,7 +46,7 @@ async def daily_remind(ctx: Ctx, day: date) -> None:
 
 async def daily_summary(ctx: Ctx, day: date) -> None:
     """R7 17:00: in the group, who posted and who missed."""
-    for request in await _requests(ctx, EXECUTING):
+    for request in await requests_in(ctx, EXECUTING):
         tasks = await _open_tasks(ctx, request)
         if not tasks:
             continue
@@ -65,27 +58,10 @@ async def daily_summary(ctx: Ctx, day: date) -> None:
         outbox.post(ctx, conversation=request.conversation, card=card)
 
 
-async def issue_digest(ctx: Ctx, day: date) -> None:
-    """R13 12:00: open issues by priority — severity, then age — with owner and deadline."""
-    for request in await _requests(ctx, ["approved", "assigning", *EXECUTING, "delivered", "accepted"]):
-        issues = await ctx.uow.all(select(Issue).where(Issue.request_id == request.id,
-                                                       col(Issue.state) != "resolved"))
-        if not issues:
-            continue
-        issues.sort(key=lambda i: (SEVERITY_ORDER[i.severity], i.raised_at))
-        lines = [ctx.t("digest.line", ref=f"{request.number}#{i.seq}", severity=ctx.t(f"risk.{i.severity}"),
-                       text=i.description[:60], owner=ctx.person_name(i.owner_id),
-                       deadline=ctx.local_text(i.deadline), state=ctx.t(f"issue_state.{i.state}"))
-                 for i in issues]
-        outbox.post(ctx, conversation=request.conversation, card=Card(
-            title=ctx.t("digest.title", number=request.number, day=day.isoformat(), count=len(issues)),
-            tone="warning" if any(i.severity == "high" for i in issues) else "info", text="\n".join(lines)))
-
-
 async def weekly_report(ctx: Ctx, day: date) -> None:
     """R8: the week's report compiled from the daily posts — done / next week / risks."""
     week_start = day - timedelta(days=day.weekday())
-    for request in await _requests(ctx, [*EXECUTING, "delivered"]):
+    for request in await requests_in(ctx, sorted(RUNNING)):
         tasks = await tasks_of(ctx, request.id)
         posts = await _posts(ctx, tasks, week_start, day)
         by_task = {t.id: t for t in tasks}
@@ -105,7 +81,4 @@ async def weekly_report(ctx: Ctx, day: date) -> None:
                      actor_id=None, detail={"week": week_start.isoformat()})
 
 
-JOBS: dict[str, Callable[[Ctx, date], Awaitable[None]]] = {
-    "daily.remind": daily_remind, "daily.summary": daily_summary,
-    "issue.digest": issue_digest, "weekly.report": weekly_report,
-}
+JOBS = {DAILY_REMIND: daily_remind, DAILY_SUMMARY: daily_summary, WEEKLY_REPORT: weekly_report}

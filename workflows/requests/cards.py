@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 from storage.tables import CollaborationRequest
-from workflows.kernel import authz
+from workflows.kernel import authz, keys
 from workflows.cards import Card, CardField, Form, Input, Option
 from workflows.kernel.context import Ctx
+from workflows.requests.machine import REQUEST
 from workflows.kernel.widgets import STATE_TONE, button, day_text, mention
-
-
-def request_key(request: CollaborationRequest) -> str:
-    return f"request:{request.id}"
 
 
 def request_card(ctx: Ctx, request: CollaborationRequest, *, warnings: list[str] | None = None,
@@ -36,9 +33,9 @@ def request_card(ctx: Ctx, request: CollaborationRequest, *, warnings: list[str]
         fields.append(CardField(t("field.contacts"), contacts, short=False))
     if request.reason:
         fields.append(CardField(t("field.reason"), request.reason, short=False))
-    key = request_key(request)
+    key = keys.request_card(request.id)
     buttons = []
-    if request.state == "submitted":
+    if REQUEST.can(request.state, "approve"):
         reviewers = authz.may_review(ctx, request)
         buttons = [
             button(ctx, "request.approve", "button.approve", key=key, allowed=reviewers,
@@ -73,3 +70,12 @@ def request_form(ctx: Ctx, *, initial: dict | None = None) -> Card:
         i.initial = initial.get(i.name)
     return Card(title=t("form.request.title"), tone="info",
                 form=Form(form_id="request.new", submit_label=t("button.submit"), inputs=inputs))
+
+
+def assign_prompt_card(ctx: Ctx, request: CollaborationRequest) -> Card:
+    """After approval (R4 → R5): ask the initiating side to split the work."""
+    return Card(title=ctx.t("assign.prompt.title", number=request.number), tone="info",
+                text=ctx.t("assign.prompt.text", number=request.number),
+                mentions=mention(ctx, request.initiator_id),
+                buttons=[button(ctx, "raci.open", "button.assign", key=keys.assign_prompt(request.id),
+                                allowed=authz.may_manage(ctx, request), style="primary", r=request.id)])

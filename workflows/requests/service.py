@@ -1,21 +1,46 @@
-"""Filing and reviewing requests (R1–R4) and cancelling them."""
+"""Filing and reviewing requests (R1–R4), cancelling them, listing and showing them."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Mapping
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.tables import CollaborationRequest
-from workflows.kernel import audit, authz, outbox, timers
-from workflows.kernel.context import Ctx
-from workflows.grammar.dates import DateParseError, parse_date
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
-from workflows.kernel.lookups import dept_ids, person_id, request_by_id, request_by_number
-from workflows.requests.machine import next_state
-from workflows.requests.cards import request_card, request_key
-from workflows.tasks.cards import assign_prompt_card
+from workflows.grammar.dates import DateParseError, parse_date
+from workflows.grammar.vocabulary import names
+from workflows.kernel import audit, authz, keys, outbox
+from workflows.kernel import timers
+from workflows.kernel.context import Ctx
+from workflows.kernel.lookups import dept_ids, person_id
+from workflows.requests.cards import assign_prompt_card, request_card
+from workflows.requests.guard import open_request
+from workflows.requests.machine import REQUEST
+
+
+@dataclass(frozen=True)
+class RequestDraft:
+    """R1's fields as the grammar parsed them (typed command or form alike)."""
+
+    title: str = ""
+    goal: str = ""
+    depts: list[str] = field(default_factory=list)
+    due: str = ""
+    standard: str = ""
+    milestones: list[tuple[str, str]] = field(default_factory=list)
+    content: dict[str, str] = field(default_factory=dict)
+    contacts: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Any]) -> "RequestDraft":
+        return cls(title=str(fields.get("title") or "").strip(), goal=str(fields.get("goal") or "").strip(),
+                   depts=names(fields.get("depts")), due=str(fields.get("due") or "").strip(),
+                   standard=str(fields.get("standard") or "").strip(),
+                   milestones=list(fields.get("milestones") or []), content=dict(fields.get("content") or {}),
+                   contacts=dict(fields.get("contacts") or {}))
 
 
 def vague_words(ctx: Ctx, *texts: str) -> list[str]:
@@ -41,11 +66,10 @@ def _number(ctx: Ctx, existing: set[str], year: int) -> str:
     return candidate
 
 
-async def file_request(ctx: Ctx, *, fields: dict[str, Any]) -> Reply:
+async def file_request(ctx: Ctx, *, draft: RequestDraft) -> Reply:
     """R1–R3: validate everything first, so a refusal writes nothing."""
     t, actor = ctx.t, ctx.actor
-    title = str(fields.get("title") or "").strip()
-    goal = str(fields.get("goal") or "").strip()
+    title, goal = draft.title, draft.goal
     if not title:
         raise UserError("error.required", field="title", name=t("field.title"))
     if len(title) > ctx.policy.title_max:
@@ -54,28 +78,25 @@ async def file_request(ctx: Ctx, *, fields: dict[str, Any]) -> Reply:
         raise UserError("error.goal_too_long", field="goal", limit=ctx.policy.goal_max, length=len(goal))
     if actor is None or actor.department_id is None:
         raise UserError("error.no_department")
-    names = fields.get("depts") or []
-    collaborating = [d for d in dept_ids(ctx, list(names), field="depts") if d != actor.department_id]
+    collaborating = [d for d in dept_ids(ctx, draft.depts, field="depts") if d != actor.department_id]
     if not collaborating:
         raise UserError("error.required", field="depts", name=t("field.collaborating"))
-    if not fields.get("due"):
+    if not draft.due:
         raise UserError("error.required", field="due", name=t("field.due"))
-    due = parse_day(ctx, fields["due"], field="due")
+    due = parse_day(ctx, draft.due, field="due")
     if due < ctx.today:
         raise UserError("error.date_in_past", field="due", day=due.isoformat())
     milestones = [{"name": name, "date": parse_day(ctx, when, field="milestones").isoformat()}
-                  for name, when in fields.get("milestones") or []]
-    content = {str(dept_ids(ctx, [name], field="content")[0]): text
-               for name, text in (fields.get("content") or {}).items()}
+                  for name, when in draft.milestones]
+    content = {str(dept_ids(ctx, [name], field="content")[0]): text for name, text in draft.content.items()}
     contacts = {str(dept_ids(ctx, [name], field="contacts")[0]): person_id(ctx, who, field="contacts")
-                for name, who in (fields.get("contacts") or {}).items()}
+                for name, who in draft.contacts.items()}
     for d in collaborating:
         liaison = ctx.dept(d).liaison_id  # type: ignore[union-attr]
         if str(d) not in contacts and liaison:
             contacts[str(d)] = liaison
-    standard = str(fields.get("standard") or "").strip()
-    vague = vague_words(ctx, standard, goal, str(fields.get("due") or ""),
-                        *content.values(), *(str(m[1]) for m in fields.get("milestones") or []))
+    vague = vague_words(ctx, draft.standard, goal, draft.due, *content.values(),
+                        *(str(m[1]) for m in draft.milestones))
 
     rows = await ctx.uow.all(select(CollaborationRequest.number).where(
         CollaborationRequest.workspace_id == ctx.workspace.id))
@@ -83,14 +104,14 @@ async def file_request(ctx: Ctx, *, fields: dict[str, Any]) -> Reply:
         workspace_id=ctx.workspace.id, number=_number(ctx, set(rows), ctx.today.year), title=title,
         goal=goal, initiating_department_id=actor.department_id, initiator_id=actor.id,
         conversation=ctx.conversation, collaborating=collaborating, content=content,
-        standard=standard, milestones=milestones, contacts=contacts, due_date=due,
+        standard=draft.standard, milestones=milestones, contacts=contacts, due_date=due,
         state="submitted", created_at=ctx.now, updated_at=ctx.now)
     ctx.uow.add(request)
     await ctx.uow.flush()
-    audit.record(ctx, action="request.file", subject=request_key(request), request_id=request.id,
+    audit.record(ctx, action="request.file", subject=keys.request_card(request.id), request_id=request.id,
                  after="submitted", detail={"number": request.number, "title": title})
     warnings = [t("warning.vague", words="、".join(vague))] if vague else []
-    outbox.post(ctx, conversation=request.conversation, card_key=request_key(request),
+    outbox.post(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request, warnings=warnings))
     text = t("reply.filed", number=request.number)
     return Reply(text="\n".join([text, *warnings]))
@@ -98,42 +119,58 @@ async def file_request(ctx: Ctx, *, fields: dict[str, Any]) -> Reply:
 
 async def review(ctx: Ctx, *, request_id: int, approve: bool, reason: str = "") -> Reply:
     """R4: the initiating department's head approves or rejects before anyone else is engaged."""
-    request = await request_by_id(ctx, request_id, lock=True)
+    request = await open_request(ctx, request_id=request_id, doing="view", lock=True)
     if ctx.actor is None or ctx.actor.id not in authz.may_review(ctx, request):
         raise Refused("refused.review", dept=ctx.dept_name(request.initiating_department_id))
     before = request.state
-    if before != "submitted":
+    if not REQUEST.can(before, "approve"):
         return Reply(text=ctx.t("reply.already_reviewed", number=request.number,
                                 state=ctx.t(f"state.{before}")), ok=False)
-    request.state = next_state(before, "approve" if approve else "reject")
+    request.state = REQUEST.next(before, "approve" if approve else "reject")
     request.reason = reason
     request.updated_at = ctx.now
     audit.record(ctx, action="request.approve" if approve else "request.reject",
-                 subject=request_key(request), request_id=request.id, before=before,
+                 subject=keys.request_card(request.id), request_id=request.id, before=before,
                  after=request.state, detail={"reason": reason} if reason else None)
     footer = ctx.t("footer.reviewed", who=ctx.actor.name, when=ctx.local_text(ctx.now),
                    state=ctx.t(f"state.{request.state}"))
-    outbox.show(ctx, conversation=request.conversation, card_key=request_key(request),
+    outbox.show(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request, footer=footer))
     if approve:
-        outbox.post(ctx, conversation=request.conversation, card=assign_prompt_card(ctx, request))
+        outbox.post(ctx, conversation=request.conversation, card_key=keys.assign_prompt(request.id),
+                    card=assign_prompt_card(ctx, request))
     return Reply(text=ctx.t("reply.approved" if approve else "reply.rejected", number=request.number))
 
 
 async def cancel(ctx: Ctx, *, number: str | None, reason: str) -> Reply:
-    """Any state before archived → cancelled, by the initiator (or the initiating head), with a reason."""
-    request = await request_by_number(ctx, number, lock=True)
+    """Any state before closing → cancelled, by the initiator (or the initiating head), with a reason."""
+    request = await open_request(ctx, number=number, doing="cancel", lock=True)
     if ctx.actor is None or ctx.actor.id not in authz.may_manage(ctx, request):
         raise Refused("refused.manage", number=request.number)
     if not reason.strip():
         raise UserError("error.cancel_reason", usage="cancel")
     before = request.state
-    request.state = next_state(before, "cancel")
+    request.state = REQUEST.next(before, "cancel")
     request.reason, request.updated_at = reason.strip(), ctx.now
     await timers.cancel(ctx.uow, request_id=request.id)
-    audit.record(ctx, action="request.cancel", subject=request_key(request), request_id=request.id,
+    audit.record(ctx, action="request.cancel", subject=keys.request_card(request.id), request_id=request.id,
                  before=before, after="cancelled", detail={"reason": reason.strip()})
-    outbox.show(ctx, conversation=request.conversation, card_key=request_key(request),
+    outbox.show(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request))
     return Reply(text=ctx.t("reply.cancelled", number=request.number))
 
+
+async def list_requests(ctx: Ctx, *, everywhere: bool) -> Reply:
+    query = select(CollaborationRequest).where(CollaborationRequest.workspace_id == ctx.workspace.id)
+    if not everywhere:
+        query = query.where(CollaborationRequest.conversation == ctx.conversation)
+    rows = await ctx.uow.all(query.order_by(col(CollaborationRequest.id)))
+    if not rows:
+        return Reply(text=ctx.t("reply.list_empty"))
+    return Reply(text="\n".join(f"{r.number} · {r.title} · {ctx.t(f'state.{r.state}')} · "
+                                f"{ctx.dept_name(r.initiating_department_id)}" for r in rows))
+
+
+async def show(ctx: Ctx, *, number: str | None) -> Reply:
+    request = await open_request(ctx, number=number, doing="view")
+    return Reply(text=ctx.t("reply.shown", number=request.number), card=request_card(ctx, request))

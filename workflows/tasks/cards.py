@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 from storage.tables import CollaborationRequest, Confirmation, Task
-from workflows.kernel import authz
+from workflows.kernel import authz, keys
 from workflows.cards import Card, CardField, Form, Input, Option
 from workflows.kernel.context import Ctx
+from workflows.requests.machine import allows
 from workflows.kernel.widgets import RISK_TONE, button, day_text, mention, mentions
-
-
-def raci_key(request: CollaborationRequest) -> str:
-    return f"raci:{request.id}"
 
 
 def task_line(ctx: Ctx, task: Task) -> str:
@@ -42,24 +39,15 @@ def raci_card(ctx: Ctx, request: CollaborationRequest, tasks: list[Task],
             value = t("raci.waiting")
             heads = authz.may_confirm_for(ctx, d)
             waiting += heads
-            if request.state == "assigning":
-                buttons.append(button(ctx, "task.confirm", "button.confirm_for", key=raci_key(request),
+            if allows(request.state, "confirm"):
+                buttons.append(button(ctx, "task.confirm", "button.confirm_for", key=keys.raci_card(request.id),
                                       allowed=heads, style="primary", label_args={"dept": ctx.dept_name(d)},
                                       r=request.id, d=d))
         fields.append(CardField(ctx.dept_name(d), value))
     return Card(title=t("raci.title", number=request.number, title=request.title),
                 tone="success" if not waiting else "info",
                 text="\n".join(task_line(ctx, task) for task in tasks), fields=fields,
-                buttons=buttons, mentions=mentions(ctx, waiting) if request.state == "assigning" else [])
-
-
-def assign_prompt_card(ctx: Ctx, request: CollaborationRequest) -> Card:
-    """After approval (R4 → R5): ask the initiating side to split the work."""
-    return Card(title=ctx.t("assign.prompt.title", number=request.number), tone="info",
-                text=ctx.t("assign.prompt.text", number=request.number),
-                mentions=mention(ctx, request.initiator_id),
-                buttons=[button(ctx, "raci.open", "button.assign", key=f"assign:{request.id}",
-                                allowed=authz.may_manage(ctx, request), style="primary", r=request.id)])
+                buttons=buttons, mentions=mentions(ctx, waiting) if allows(request.state, "confirm") else [])
 
 
 def raci_form(ctx: Ctx, request: CollaborationRequest) -> Card:
@@ -86,7 +74,7 @@ def raci_form(ctx: Ctx, request: CollaborationRequest) -> Card:
 
 def risk_check_card(ctx: Ctx, request: CollaborationRequest, task: Task) -> Card:
     """R10: two working days before the due date, ask the owner how it stands."""
-    key = f"riskcheck:{task.id}"
+    key = keys.risk_check(task.id)
     allowed = authz.may_update_task(ctx, task)
     return Card(
         title=t_title(ctx, "riskcheck.title", request, task), tone="warning",

@@ -1,29 +1,54 @@
-"""Task and confirmation deadlines, fired by timers: R6 reminders, R9 overdue → 延期,
-R10 the 2-working-day risk check, R11 more than 3 days late → high risk and re-plan."""
+"""Task and sign-off deadlines as timers: R6 reminders until every head has confirmed, R9
+overdue → 延期, R10 the 2-working-day risk check, R11 more than 3 days late → high risk and
+re-plan. Every handler re-reads its subject under a lock and does nothing if it moved on."""
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import date, time, timedelta
 
-from storage.tables import Task, Timer
-from workflows.kernel import audit, authz, outbox, timers
-from workflows.kernel.context import Ctx
-from workflows.kernel.lookups import confirmations, request_by_id, tasks_of
-from workflows.requests.machine import ACTIVE
-from workflows.kernel.widgets import mentions
-from workflows.tasks.cards import raci_key, risk_check_card, task_alert_card
+from storage.tables import CollaborationRequest, Task, Timer
 from workflows.cards import Card
-from workflows.errors import Refused, UserError
-from workflows.events import Reply
+from workflows.kernel import audit, authz, keys, outbox, timers
+from workflows.kernel.context import Ctx
+from workflows.kernel.lookups import confirmations, tasks_of
+from workflows.kernel.widgets import mentions
+from workflows.requests.guard import timer_request
+from workflows.tasks.cards import risk_check_card, task_alert_card
+from workflows.tasks.machine import TASK, TaskStatus
 
-RISK_ORDER = ["low", "medium", "high"]
-RISK_AFTER = {"on_track": "low", "at_risk": "medium", "will_be_late": "high"}  # R10 answers
+log = logging.getLogger("collab.timers")
+
+CONFIRM_REMIND = "confirm.remind"  # R6
+TASK_OVERDUE, TASK_RISK_CHECK, TASK_LATE = "task.overdue", "task.risk_check", "task.late"
+TASK_TIMERS = [TASK_OVERDUE, TASK_RISK_CHECK, TASK_LATE]
 
 
-@timers.handles("confirm.remind")
+def schedule_task_timers(ctx: Ctx, request: CollaborationRequest, task: Task) -> None:
+    """R9 overdue, R10 the 2-working-day risk check, R11 more than N days late."""
+    if task.due_date is None:
+        return
+    cal, subject = ctx.calendar, keys.task_subject(task.id)
+    day_after: date = task.due_date + timedelta(days=1)
+    timers.set_timer(ctx, kind=TASK_OVERDUE, subject=subject, request_id=request.id,
+                     due_at=cal.at_local(day_after, time(0, 0)), task=task.id)
+    check_day = cal.add_working_days(task.due_date, -ctx.policy.risk_check_working_days)
+    timers.set_timer(ctx, kind=TASK_RISK_CHECK, subject=subject, request_id=request.id,
+                     due_at=cal.at_local(check_day, time(10, 0)), task=task.id)
+    late = task.due_date + timedelta(days=ctx.policy.late_days_high_risk + 1)
+    timers.set_timer(ctx, kind=TASK_LATE, subject=subject, request_id=request.id,
+                     due_at=cal.at_local(late, time(0, 0)), task=task.id)
+
+
+def stakeholders_of_risk(ctx: Ctx, request: CollaborationRequest, task: Task) -> list[int]:
+    """R10: the initiator and the heads of every department the task involves."""
+    return list(dict.fromkeys([request.initiator_id, *authz.heads(
+        ctx, authz.involved_departments(request, [task]))]))
+
+
 async def remind_confirmations(ctx: Ctx, timer: Timer) -> None:
     """R6: until every involved head has confirmed, remind those who have not — again and again."""
-    request = await request_by_id(ctx, timer.request_id, lock=True)
-    if request.state != "assigning":
+    request = await timer_request(ctx, timer, doing="confirm", lock=True)
+    if request is None:
         return
     tasks = await tasks_of(ctx, request.id)
     done = {c.department_id for c in await confirmations(ctx, request.id, "raci")}
@@ -34,86 +59,64 @@ async def remind_confirmations(ctx: Ctx, timer: Timer) -> None:
                            depts="、".join(ctx.dept_name(d) for d in waiting)),
                 mentions=mentions(ctx, heads))
     outbox.announce(ctx, conversation=request.conversation, card=card, people=heads)
-    audit.record(ctx, action="confirm.remind", subject=raci_key(request), request_id=request.id, actor_id=None,
-                 detail={"waiting": [ctx.dept_name(d) for d in waiting]})
-    timers.set_timer(ctx, kind="confirm.remind", subject=raci_key(request), request_id=request.id,
+    audit.record(ctx, action=CONFIRM_REMIND, subject=keys.raci_card(request.id), request_id=request.id,
+                 actor_id=None, detail={"waiting": [ctx.dept_name(d) for d in waiting]})
+    timers.set_timer(ctx, kind=CONFIRM_REMIND, subject=keys.raci_card(request.id), request_id=request.id,
                      due_at=timer.due_at + timedelta(hours=ctx.policy.confirm_remind_hours), allow_past=True)
 
 
-async def _live_task(ctx: Ctx, timer: Timer):
+async def _live_task(ctx: Ctx, timer: Timer, action: str) -> tuple[CollaborationRequest | None, Task | None]:
+    """The task when `action` still applies to it and its request still runs."""
     task = await ctx.uow.lock(Task, int(timer.payload["task"]))
-    if task is None or task.status == "done":
+    if task is None or (action and not TASK.can(task.status, action)) or task.status == TaskStatus.DONE:
+        log.info("timer %s (%s): task moved on — nothing to do", timer.id, timer.kind)
         return None, None
-    request = await request_by_id(ctx, task.request_id)
-    if request.state not in ACTIVE:
-        return None, None
-    return request, task
+    request = await timer_request(ctx, timer, doing="task", request_id=task.request_id)
+    return (request, task) if request is not None else (None, None)
 
 
-def _stakeholders(ctx: Ctx, request, task: Task) -> list[int]:
+def _owner_side(ctx: Ctx, request: CollaborationRequest, task: Task) -> list[int]:
     """Owner, initiator and the lead department's head (R9)."""
     return list(dict.fromkeys([task.owner_id, request.initiator_id, *authz.heads(ctx, [task.lead_department_id])]))
 
 
-@timers.handles("task.overdue")
 async def task_overdue(ctx: Ctx, timer: Timer) -> None:
     """R9: past its due date and not done → 延期, and the owner, initiator and lead head are told."""
-    request, task = await _live_task(ctx, timer)
-    if task is None or task.status == "delayed":
+    request, task = await _live_task(ctx, timer, "delay")
+    if request is None or task is None:
         return
-    before, task.status = task.status, "delayed"
-    notify = _stakeholders(ctx, request, task)
+    before, task.status = task.status, TASK.next(task.status, "delay")
+    notify = _owner_side(ctx, request, task)
     outbox.announce(ctx, conversation=request.conversation, people=notify,
                     card=task_alert_card(ctx, request, task, key="overdue", notify=notify))
-    audit.record(ctx, action="task.status", subject=f"task:{task.id}", request_id=request.id,
-                 before=before, after="delayed", actor_id=None, detail={"rule": "R9"})
+    audit.record(ctx, action="task.status", subject=keys.task_subject(task.id), request_id=request.id,
+                 before=before, after=task.status, actor_id=None, detail={"rule": "R9"})
 
 
-@timers.handles("task.risk_check")
 async def task_risk_check(ctx: Ctx, timer: Timer) -> None:
     """R10: 2 working days before the due date, ask the owner: on track / at risk / will be late."""
-    request, task = await _live_task(ctx, timer)
-    if task is None:
+    request, task = await _live_task(ctx, timer, "")
+    if request is None or task is None:
         return
     card = risk_check_card(ctx, request, task)
-    outbox.post(ctx, conversation=request.conversation, card=card, card_key=f"riskcheck:{task.id}")
+    outbox.post(ctx, conversation=request.conversation, card=card, card_key=keys.risk_check(task.id))
     outbox.direct(ctx, person_id=task.owner_id, card=card)
-    audit.record(ctx, action="task.risk_check", subject=f"task:{task.id}", request_id=request.id, actor_id=None)
+    audit.record(ctx, action="task.risk_check", subject=keys.task_subject(task.id), request_id=request.id,
+                 actor_id=None)
 
 
-@timers.handles("task.late")
 async def task_late(ctx: Ctx, timer: Timer) -> None:
     """R11: more than 3 days late → risk high, and the initiating department is asked to re-plan."""
-    request, task = await _live_task(ctx, timer)
-    if task is None:
+    request, task = await _live_task(ctx, timer, "")
+    if request is None or task is None:
         return
     before, task.risk = task.risk, "high"
     notify = list(dict.fromkeys([request.initiator_id, *authz.heads(ctx, [request.initiating_department_id])]))
     outbox.announce(ctx, conversation=request.conversation, people=notify, card=task_alert_card(
         ctx, request, task, key="late", notify=notify, days=ctx.policy.late_days_high_risk))
-    audit.record(ctx, action="task.risk", subject=f"task:{task.id}", request_id=request.id,
+    audit.record(ctx, action="task.risk", subject=keys.task_subject(task.id), request_id=request.id,
                  before=before, after="high", actor_id=None, detail={"rule": "R11"})
 
 
-async def answer_risk_check(ctx: Ctx, *, task_id: int, answer: str) -> Reply:
-    """R10 answers: at risk / will be late raise the risk and notify the initiator and the heads."""
-    task = await ctx.uow.lock(Task, int(task_id))
-    if task is None:
-        raise UserError("error.unknown_task", number="", seq=task_id)
-    request = await request_by_id(ctx, task.request_id)
-    if ctx.actor is None or ctx.actor.id not in authz.may_update_task(ctx, task):
-        raise Refused("refused.task", task=task.title, owner=ctx.person_name(task.owner_id))
-    before = task.risk
-    task.risk = max(task.risk, RISK_AFTER[answer], key=RISK_ORDER.index)
-    audit.record(ctx, action=f"task.{answer}", subject=f"task:{task.id}", request_id=request.id,
-                 before=before, after=task.risk, detail={"rule": "R10"})
-    card = Card(title=ctx.t("riskcheck.answered.title", number=request.number, seq=task.seq, task=task.title),
-                tone="success" if answer == "on_track" else "warning",
-                text=ctx.t(f"riskcheck.answer.{answer}", who=ctx.actor.name))
-    outbox.show(ctx, conversation=request.conversation, card_key=f"riskcheck:{task.id}", card=card)
-    if answer != "on_track":
-        notify = list(dict.fromkeys([request.initiator_id, *authz.heads(
-            ctx, authz.involved_departments(request, [task]))]))
-        outbox.announce(ctx, conversation=request.conversation, people=notify, card=task_alert_card(
-            ctx, request, task, key=f"risk_{answer}", notify=notify, who=ctx.actor.name))
-    return Reply(text=ctx.t(f"riskcheck.answer.{answer}", who=ctx.actor.name))
+TIMERS = {CONFIRM_REMIND: remind_confirmations, TASK_OVERDUE: task_overdue,
+          TASK_RISK_CHECK: task_risk_check, TASK_LATE: task_late}

@@ -1,0 +1,129 @@
+"""R22 the archive document: one readable Markdown document plus every table of the request as
+data (JSON; CSV on export), named by convention, kept at least 2 years. R23 lessons are in it."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import SQLModel, select
+
+from storage.tables import (Acceptance, ArchiveDocument, AuditEvent, CollaborationRequest, Confirmation,
+                            Delivery, Dispute, Feedback, Issue, PlanChange, ProgressPost, Task, WeeklyReport)
+from workflows.kernel.context import Ctx
+from workflows.kernel.lookups import tasks_of
+
+TABLES: list[tuple[str, type[SQLModel]]] = [
+    ("tasks", Task), ("confirmations", Confirmation), ("progress_posts", ProgressPost),
+    ("weekly_reports", WeeklyReport), ("issues", Issue), ("plan_changes", PlanChange),
+    ("feedback", Feedback), ("disputes", Dispute), ("deliveries", Delivery), ("acceptances", Acceptance),
+    ("audit_trail", AuditEvent)]
+
+
+def archive_name(request: CollaborationRequest, dept_name: str, created_local: date) -> str:
+    """`2026年Q3新产品X推广协作计划_市场部` (SPEC R22's example)."""
+    quarter = (created_local.month - 1) // 3 + 1
+    return f"{created_local.year}年Q{quarter}{request.title}协作计划_{dept_name}"
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def _row(row: SQLModel) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in row.model_dump().items()}
+
+
+async def collect(ctx: Ctx, request: CollaborationRequest) -> dict[str, Any]:
+    data: dict[str, Any] = {"request": _row(request)}
+    task_ids = [t.id for t in await tasks_of(ctx, request.id)]
+    for name, model in TABLES:
+        if model is ProgressPost:
+            rows = await ctx.uow.all(select(model).where(model.task_id.in_(task_ids or [-1])))  # type: ignore[attr-defined]
+        else:
+            rows = await ctx.uow.all(select(model).where(model.request_id == request.id)  # type: ignore[attr-defined]
+                                     .order_by(model.id))  # type: ignore[attr-defined]
+        data[name] = [_row(r) for r in rows]
+    return data
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
+    """The document a person opens: the request form, then every table in order."""
+    t, r = ctx.t, data["request"]
+    people = lambda pid: ctx.person_name(pid)  # noqa: E731
+    lines = [f"# {name}", "", f"## {t('archive.request')}", "",
+             f"- {t('field.number')}: {r['number']}", f"- {t('field.title')}: {r['title']}",
+             f"- {t('field.state')}: {t('state.' + r['state'])}",
+             f"- {t('field.initiator')}: {ctx.dept_name(r['initiating_department_id'])} · {people(r['initiator_id'])}",
+             f"- {t('field.collaborating')}: {'、'.join(ctx.dept_name(d) for d in r['collaborating'])}",
+             f"- {t('field.goal')}: {r['goal']}", f"- {t('field.standard')}: {r['standard']}",
+             f"- {t('field.due')}: {r['due_date']}"]
+    sections = [
+        ("archive.tasks", data["tasks"], lambda x: f"{x['seq']}. {x['title']} · R {ctx.dept_name(x['lead_department_id'])} · "
+                                                  f"{people(x['owner_id'])} · {x['due_date']} · {t('status.' + x['status'])}"),
+        ("archive.confirmations", data["confirmations"], lambda x: f"{x['kind']} · {ctx.dept_name(x['department_id'])} · "
+                                                                  f"{people(x['person_id'])} · {x['confirmed_at']}"),
+        ("archive.progress", data["progress_posts"], lambda x: f"{x['work_date']} · {people(x['person_id'])}: {x['today']}"
+                                                              f" / {x['tomorrow']}"),
+        ("archive.weekly", data["weekly_reports"], lambda x: f"{x['week_start']}: {'; '.join(x['done'])}"),
+        ("archive.issues", data["issues"], lambda x: f"#{x['seq']} [{x['severity']}] {x['description']} · "
+                                                   f"{t('issue_state.' + x['state'])} · {x['solution']}"),
+        ("archive.changes", data["plan_changes"], lambda x: f"#{x['seq']} {x['reason']} · {x['old_plan']} → "
+                                                          f"{x['proposal']} · {x['state']}"),
+        ("archive.feedback", data["feedback"], lambda x: f"#{x['seq']} {people(x['author_id'])}: {x['text']} → {x['answer']}"),
+        ("archive.disputes", data["disputes"], lambda x: f"#{x['seq']} {x['text']} · {x['state']}"),
+        ("archive.deliveries", data["deliveries"], lambda x: f"{t('field.round')} {x['round']}: {x['deliverables']} · "
+                                                           + "; ".join(f"{'✅' if c['met'] else '❌'} {c['standard']}"
+                                                                       for c in x['self_check'])),
+        ("archive.acceptances", data["acceptances"], lambda x: f"{t('verdict.' + x['verdict'])} · {people(x['decided_by'])}"
+                                                             f" · {x['decided_at']} · {x['notes']}"),
+        ("archive.lessons", r["lessons"], lambda x: f"{x['who']} ({x['at']}): {x['text']}"),
+        ("archive.audit", data["audit_trail"], lambda x: f"{x['at']} · {people(x['actor_id']) if x['actor_id'] else 'bot'}"
+                                                        f" · {x['action']} · {x['subject']} {x['before']}→{x['after']}"),
+    ]
+    for key, rows, fmt in sections:
+        lines += ["", f"## {t(key)}", ""] + ([f"- {fmt(x)}" for x in rows] or ["—"])
+    return "\n".join(lines) + "\n"
+
+
+async def build(ctx: Ctx, request: CollaborationRequest) -> ArchiveDocument:
+    created = ctx.calendar.local_date(request.created_at)
+    name = archive_name(request, ctx.dept_name(request.initiating_department_id), created)
+    data = await collect(ctx, request)
+    doc = await ctx.uow.first(select(ArchiveDocument).where(ArchiveDocument.request_id == request.id))
+    if doc is None:
+        doc = ArchiveDocument(request_id=request.id, name=name, markdown="", created_at=ctx.now,
+                              updated_at=ctx.now, retain_until=ctx.today.replace(
+                                  year=ctx.today.year + ctx.policy.archive_retention_years))
+    doc.markdown, doc.data, doc.updated_at = render_markdown(ctx, name, data), data, ctx.now
+    ctx.uow.add(doc)
+    ctx.exports.append(doc)
+    return doc
+
+
+def write_files(doc: ArchiveDocument, directory: Path) -> Path:
+    """`<name>/<name>.md`, `<name>.json` and one CSV per table (R22: one file a person opens,
+    plus machine-readable data)."""
+    folder = directory / doc.name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{doc.name}.md").write_text(doc.markdown, encoding="utf-8")
+    (folder / f"{doc.name}.json").write_text(json.dumps(doc.data, ensure_ascii=False, indent=2), encoding="utf-8")
+    for table, rows in doc.data.items():
+        if isinstance(rows, list):
+            (folder / f"{table}.csv").write_text(to_csv(rows), encoding="utf-8")
+    return folder
+
+

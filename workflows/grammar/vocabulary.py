@@ -1,0 +1,66 @@
+"""The only vocabulary (R27: Chinese and English words): levels, yes/no, check marks, task
+status words, verdicts and name lists. The grammar reads people's words through these tables
+and hands services canonical values; no service keeps a word table of its own."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# R9 risk, R12 severity, R32 probability/impact: 高 / 中 / 低
+LEVELS: dict[str, str] = {
+    "高": "high", "high": "high", "h": "high", "严重": "high",
+    "中": "medium", "medium": "medium", "med": "medium", "m": "medium", "一般": "medium",
+    "低": "low", "low": "low", "l": "low", "轻微": "low",
+}
+LEVEL_ORDER = ("low", "medium", "high")
+
+YES_NO: dict[str, bool] = {
+    "是": True, "yes": True, "y": True, "true": True, "1": True, "紧急": True, "urgent": True,
+    "否": False, "no": False, "n": False, "false": False, "0": False, "不紧急": False,
+}
+
+# R19 self-check: each agreed standard met or not
+CHECK_MARKS: dict[str, bool] = {
+    "是": True, "yes": True, "y": True, "✓": True, "✔": True, "√": True, "met": True, "ok": True,
+    "true": True, "达标": True, "通过": True,
+    "否": False, "no": False, "n": False, "✗": False, "✘": False, "×": False, "unmet": False,
+    "false": False, "未达标": False,
+}
+
+# bare keywords after a request number → canonical word
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "all": ("全部",), "urgent": ("紧急",), "plan": ("方案",),
+    "pass": ("通过", "passed"), "fail": ("不通过", "failed"), "rework": ("返工", "需返工"),
+    "not_started": ("not started", "not-started", "未开始"),
+    "in_progress": ("in progress", "in-progress", "进行中"),
+    "done": ("已完成", "完成", "completed"), "delayed": ("延期", "已延期"),
+}
+TASK_STATUSES = ("not_started", "in_progress", "done", "delayed")  # R9
+VERDICTS = ("pass", "fail", "rework")  # R20
+
+_LIST_SPLIT = re.compile(r"[,，、/;；\n]+")
+
+
+def split_list(raw: str) -> list[str]:
+    """`技术部、设计部`, `技术部, 设计部`, `技术部/设计部` → ["技术部", "设计部"]."""
+    return [x.strip() for x in _LIST_SPLIT.split(raw) if x.strip()]
+
+
+def names(value: Any) -> list[str]:
+    """A list of names as a form gives it (a list) or as typed (text)."""
+    if not value:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return split_list(str(value))
+
+
+def level(value: Any) -> str | None:
+    """高/中/低 in either language → high/medium/low; None when it is not a level."""
+    return LEVELS.get(str(value or "").strip().casefold())
+
+
+def yes(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return YES_NO.get(str(value or "").strip().casefold(), False)
