@@ -19,7 +19,7 @@ from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Tenan
 from workflows.org import parse_org
 from workflows.router import ACTIONS, FORMS
 
-DEMO_ORG = Path(__file__).resolve().parents[1] / "bot" / "data" / "demo_org.yaml"
+DEMO_ORG = Path(__file__).resolve().parents[2] / "bot" / "data" / "demo_org.yaml"
 T = Tenant("local", "demo")
 WORDS = sorted(VERB_ALIASES) + ["XT-2026-001", "XT-2026-001#1", "#2", "紧急", "通过", "返工", "高"]
 FIELDS = ["名称", "协作部门", "截止", "任务", "负责", "描述", "title", "due", "depts", "checks", "tasks", "自检"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from workflows.i18n import catalog
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KEY = re.compile(r"""(?:\bt|ctx\.t)\(\s*"([a-z_]+\.[a-z_.]*[a-z])"|(?:UserError|Refused)\(\s*"([a-z_]+\.[a-z_]*[a-z])\"""")
 
 

@@ -9,7 +9,7 @@ from adapters.slack.settings import SlackSettings
 from bot.settings import Settings
 from bot.time_settings import TimeSettings
 
-EXAMPLE = (Path(__file__).resolve().parents[1] / ".env.example").read_text(encoding="utf-8")
+EXAMPLE = (Path(__file__).resolve().parents[2] / ".env.example").read_text(encoding="utf-8")
 
 
 def env_name(model: type, field: str) -> str:

@@ -21,7 +21,7 @@ from workflows.policy import Policy
 from workflows.kernel.ticks import catch_up_since, due_ticks, parse_horizon
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 6, 12, 0, 0, tzinfo=SH)  # a Friday: weekly reports too
 END = START + timedelta(hours=32)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlmodel import select
 
-DEMO_ORG = __import__("pathlib").Path(__file__).resolve().parents[1] / "bot" / "data" / "demo_org.yaml"
+DEMO_ORG = __import__("pathlib").Path(__file__).resolve().parents[2] / "bot" / "data" / "demo_org.yaml"
 from storage.tables import AuditEvent, CollaborationRequest, Confirmation, OutboxMessage
 from workflows.clock import VirtualClock
 from workflows.core import Core

@@ -12,7 +12,7 @@ from workflows.grammar.tasks import TASK_KEYS
 from workflows.grammar.commands import VERB_ALIASES, VERBS, CommandError, error_text, parse, usage
 from workflows.i18n import translator
 
-WORKFLOWS = Path(__file__).parent.parent / "workflows"
+WORKFLOWS = Path(__file__).resolve().parents[3] / "workflows"
 I18N = WORKFLOWS / "i18n"
 # Every error key the grammar can raise, read from its source so a new one cannot be missed.
 ERROR_KEYS = {key for path in (WORKFLOWS / "grammar").glob("*.py")
