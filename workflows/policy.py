@@ -1,6 +1,6 @@
 """Every number of SPEC with its default; a workspace may override any of them in its settings.
 
-The defaults must be exactly what SPEC writes — `tests/test_policy.py` pins them.
+The defaults must be exactly what SPEC writes — `tests/workflows/test_policy.py` pins them.
 """
 from __future__ import annotations
 

@@ -125,13 +125,8 @@ class Ctx:
 
     def platform_user(self, person_id: int | None) -> str:
         """The person's user id on this workspace's platform (DMs, mentions, `allowed`); "" when
-        they have none there yet — only the local platform's ids are the org's own keys."""
-        if person_id is None:
-            return ""
-        if person_id in self._identity:
-            return self._identity[person_id]
-        person = self.person(person_id)
-        return person.key if person and self.platform == "local" else ""
+        they have none there yet (the org import links what it knows)."""
+        return self._identity.get(person_id, "") if person_id is not None else ""
 
     def settings_value(self, key: str, default: Any = None) -> Any:
         return (self.workspace.settings or {}).get(key, default)
