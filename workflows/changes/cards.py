@@ -6,6 +6,7 @@ from workflows.kernel import authz, keys
 from workflows.cards import Card, CardField
 from workflows.kernel.context import Ctx
 from workflows.kernel.widgets import button, mentions
+from workflows.changes.machine import CHANGE
 
 
 def plan_text(ctx: Ctx, plan: dict) -> str:
@@ -33,13 +34,13 @@ def change_card(ctx: Ctx, request: CollaborationRequest, change: PlanChange, inv
         c = done.get(d)
         fields.append(CardField(ctx.dept_name(d), t("raci.confirmed_by", who=ctx.person_name(c.person_id),
                                                      when=ctx.local_text(c.confirmed_at)) if c else t("raci.waiting")))
-        if c is None and change.state == "proposed":
+        if c is None and CHANGE.can(change.state, "apply"):
             heads = authz.may_confirm_for(ctx, d)
             waiting += heads
             buttons.append(button(ctx, "change.approve", "button.approve_for", key=keys.change_card(change.id),
                                   allowed=heads, style="primary", label_args={"dept": ctx.dept_name(d)},
                                   c=change.id, d=d))
-    if change.state == "proposed":
+    if CHANGE.can(change.state, "reject"):
         reject = button(ctx, "change.reject", "button.reject", key=keys.change_card(change.id),
                         allowed=authz.heads(ctx, involved), style="danger", confirm_key="confirm.reject",
                         c=change.id)

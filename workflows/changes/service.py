@@ -19,6 +19,7 @@ from workflows.tasks.deadlines import TASK_TIMERS, schedule_task_timers
 from workflows.tasks.machine import TASK, TaskStatus
 from workflows.kernel.signoff import all_signed, sign
 from workflows.changes.cards import change_card
+from workflows.changes.machine import ChangeState
 
 @dataclass(frozen=True)
 class ChangeDraft:
@@ -71,7 +72,7 @@ async def propose(ctx: Ctx, *, number: str | None, draft: ChangeDraft) -> Reply:
     ctx.uow.add(change)
     await ctx.uow.flush()
     audit.record(ctx, action="change.propose", subject=keys.change_card(change.id), request_id=request.id,
-                 after="proposed", detail={"proposal": proposal, "reason": reason})
+                 after=change.state, detail={"proposal": proposal, "reason": reason})
     outbox.post(ctx, conversation=request.conversation, card_key=keys.change_card(change.id),
                 card=change_card(ctx, request, change, involved, []))
     return Reply(text=ctx.t("reply.change_proposed", number=request.number, seq=change.seq))
@@ -104,10 +105,10 @@ async def decide(ctx: Ctx, *, change_id: int, dept_id: int | None, approve: bool
         require(ctx, request, "change")
         change.state, change.decided_at = CHANGE.next(change.state, "reject"), ctx.now
         audit.record(ctx, action="change.reject", subject=keys.change_card(change.id), request_id=request.id,
-                     before="proposed", after="rejected")
+                     before=ChangeState.PROPOSED, after=change.state)
     outbox.show(ctx, conversation=request.conversation, card_key=keys.change_card(change.id),
                 card=change_card(ctx, request, change, involved, done))
-    return Reply(text=ctx.t("reply.change_" + ("applied" if change.state == "approved" else
+    return Reply(text=ctx.t("reply.change_" + ("applied" if change.state == ChangeState.APPROVED else
                                                "approved_by" if approve else "rejected"),
                             seq=change.seq, dept=ctx.dept_name(dept_id)))
 

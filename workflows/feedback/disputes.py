@@ -10,7 +10,7 @@ from workflows.cards import Card, CardField
 from workflows.kernel.context import Ctx
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
-from workflows.feedback.machine import DISPUTE
+from workflows.feedback.machine import DISPUTE, DisputeState
 from workflows.kernel.lookups import dept_ids, next_seq
 from workflows.requests.guard import open_request, timer_request
 from workflows.kernel.widgets import button, mentions
@@ -28,7 +28,7 @@ def _card(ctx: Ctx, request, d: Dispute, notify: list[int]) -> Card:
     buttons = [] if not DISPUTE.can(d.state, "settle") else [button(
         ctx, "dispute.settle", "button.settle", key=keys.dispute_card(d.id), allowed=_deciders(ctx, d), style="primary", x=d.id)]
     return Card(title=t("dispute.title", number=request.number, seq=d.seq, level=t(f"dispute.level{d.escalation_level}")),
-                tone="danger" if d.state == "open" else "success", text=d.text, fields=fields,
+                tone="danger" if DISPUTE.can(d.state, "settle") else "success", text=d.text, fields=fields,
                 buttons=buttons, mentions=mentions(ctx, notify))
 
 
@@ -72,7 +72,7 @@ async def settle(ctx: Ctx, *, dispute_id: int) -> Reply:
         return Reply(ok=False, text=ctx.t("reply.dispute_settled", seq=d.seq, who=ctx.person_name(d.settled_by)))
     d.state, d.settled_by, d.settled_at, d.decision = DISPUTE.next(d.state, "settle"), ctx.actor.id, ctx.now, ctx.t("dispute.settled_by")
     await timers.cancel(ctx.uow, subject=keys.dispute_card(d.id))
-    audit.record(ctx, action="dispute.settle", subject=keys.dispute_card(d.id), request_id=request.id, before="open", after="settled")
+    audit.record(ctx, action="dispute.settle", subject=keys.dispute_card(d.id), request_id=request.id, before=DisputeState.OPEN, after=d.state)
     outbox.show(ctx, conversation=request.conversation, card_key=keys.dispute_card(d.id), card=_card(ctx, request, d, []))
     return Reply(text=ctx.t("reply.dispute_settled", seq=d.seq, who=ctx.actor.name))
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from storage.tables import CollaborationRequest, Issue
-from workflows.issues.machine import ISSUE, EscalationStep
+from workflows.issues.machine import ISSUE, EscalationStep, IssueState
 from workflows.kernel import authz, keys
 from workflows.cards import Card, CardField
 from workflows.kernel.context import Ctx
@@ -38,11 +38,11 @@ def issue_card(ctx: Ctx, request: CollaborationRequest, issue: Issue) -> Card:
     if ISSUE.can(issue.state, "acknowledge"):
         buttons.append(button(ctx, "issue.ack", "button.ack", key=keys.issue_card(issue.id),
                               allowed=authz.may_acknowledge(ctx, issue), style="primary", i=issue.id))
-    tone = "danger" if issue.urgent and issue.state == "open" else (
-        "success" if issue.state == "resolved" else RISK_TONE[issue.severity])
+    tone = "danger" if issue.urgent and issue.state == IssueState.OPEN else (
+        "success" if issue.state == IssueState.RESOLVED else RISK_TONE[issue.severity])
     return Card(title=t("issue.title", ref=issue_ref(request, issue), text=issue.description[:40]),
                 tone=tone, text=issue.description, fields=fields, buttons=buttons,
-                mentions=mention(ctx, issue.owner_id) if issue.state == "open" else [])
+                mentions=mention(ctx, issue.owner_id) if issue.state == IssueState.OPEN else [])
 
 
 def escalation_card(ctx: Ctx, request: CollaborationRequest, issue: Issue, *, step: EscalationStep,

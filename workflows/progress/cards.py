@@ -6,6 +6,7 @@ from workflows.cards import Card, CardField
 from workflows.kernel.context import Ctx
 from workflows.kernel.widgets import STATE_TONE
 from workflows.tasks.cards import task_line
+from workflows.issues.machine import UNRESOLVED
 
 
 def daily_card(ctx: Ctx, request: CollaborationRequest, task: Task, post: ProgressPost) -> Card:
@@ -22,7 +23,7 @@ def daily_card(ctx: Ctx, request: CollaborationRequest, task: Task, post: Progre
 
 def board_card(ctx: Ctx, request: CollaborationRequest, tasks: list[Task], issues: list[Issue]) -> Card:
     t = ctx.t
-    open_issues = [i for i in issues if i.state != "resolved"]
+    open_issues = [i for i in issues if i.state in UNRESOLVED]
     lines = [task_line(ctx, task) for task in tasks] or [t("board.no_tasks")]
     fields = [CardField(t("field.state"), t(f"state.{request.state}")),
               CardField(t("field.open_issues"), str(len(open_issues)))]

@@ -14,6 +14,8 @@ from workflows.requests.machine import EXECUTING as EXEC, RUNNING
 from workflows.kernel.lookups import requests_in, tasks_of
 from workflows.kernel.widgets import mention, mentions
 from workflows.progress.cards import summary_card, weekly_card
+from workflows.tasks.machine import TaskStatus
+from workflows.issues.machine import UNRESOLVED
 
 EXECUTING = sorted(EXEC)
 
@@ -27,7 +29,7 @@ async def _posts(ctx: Ctx, tasks: list[Task], start: date, end: date) -> list[Pr
 
 
 async def _open_tasks(ctx: Ctx, request: CollaborationRequest) -> list[Task]:
-    return [t for t in await tasks_of(ctx, request.id) if t.status != "done"]
+    return [t for t in await tasks_of(ctx, request.id) if t.status != TaskStatus.DONE]
 
 
 async def daily_remind(ctx: Ctx, day: date) -> None:
@@ -66,14 +68,14 @@ async def weekly_report(ctx: Ctx, day: date) -> None:
         posts = await _posts(ctx, tasks, week_start, day)
         by_task = {t.id: t for t in tasks}
         latest: dict[int, ProgressPost] = {p.task_id: p for p in posts}
-        issues = await ctx.uow.all(select(Issue).where(Issue.request_id == request.id, col(Issue.state) != "resolved"))
+        issues = await ctx.uow.all(select(Issue).where(Issue.request_id == request.id, col(Issue.state).in_(sorted(UNRESOLVED))))
         report = WeeklyReport(
             request_id=request.id, week_start=week_start, created_at=ctx.now,
             done=[f"{by_task[p.task_id].title}（{p.work_date.isoformat()}）: {p.today}" for p in posts],
             next_week=[f"{by_task[tid].title}: {p.tomorrow}" for tid, p in latest.items() if p.tomorrow],
             risks=[f"{by_task[p.task_id].title}: {p.risk_note}" for p in posts if p.risk_note]
             + [ctx.t("weekly.task_risk", task=t.title, status=ctx.t(f"status.{t.status}"), risk=ctx.t(f"risk.{t.risk}"))
-               for t in tasks if t.status == "delayed" or t.risk == "high"]
+               for t in tasks if t.status == TaskStatus.DELAYED or t.risk == "high"]
             + [f"#{i.seq} {i.description[:60]}" for i in issues if i.severity == "high"])
         ctx.uow.add(report)
         outbox.post(ctx, conversation=request.conversation, card=weekly_card(ctx, request, report))

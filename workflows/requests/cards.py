@@ -47,7 +47,7 @@ def request_card(ctx: Ctx, request: CollaborationRequest, *, warnings: list[str]
     head = ctx.dept(request.initiating_department_id)
     return Card(title=f"[{request.number}] {request.title}", tone=STATE_TONE[request.state],
                 text=text, fields=fields, buttons=buttons, footer=footer,
-                mentions=mention(ctx, head.head_id) if request.state == "submitted" and head else [])
+                mentions=mention(ctx, head.head_id) if REQUEST.can(request.state, "approve") and head else [])
 
 
 def request_form(ctx: Ctx, *, initial: dict | None = None) -> Card:

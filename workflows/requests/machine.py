@@ -61,10 +61,8 @@ ALLOWED: dict[str, frozenset[RequestState]] = {
     "dispute": LIVE,  # R15
     "change": frozenset({S.ASSIGNING, S.IN_PROGRESS, S.REWORK, S.DELIVERED}),  # R17
     "deliver": EXECUTING,  # R19
-    "accept": frozenset({S.DELIVERED}),  # R20
     "complete": frozenset({S.ACCEPTED}),  # R21
     "archive": frozenset({S.COMPLETED}),  # R22
-    "review": frozenset({S.SUBMITTED}),  # R4
     "cancel": LIVE,
 }
 
