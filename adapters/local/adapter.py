@@ -16,9 +16,9 @@ from adapters.base import DeliveryError, DeliveryResult, Outbound
 from adapters.local.store import LocalStore
 from workflows.cards import Card
 from workflows.clock import Clock, VirtualClock
+from workflows.grammar import command_text
 from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Reply, Tenant
 
-COMMAND_WORDS = ("/collab", "/协作")
 
 
 class BadRequest(ValueError):
@@ -82,12 +82,8 @@ class LocalAdapter:
         """Someone types in a chat (a DM when `chat` is their own id)."""
         async def work(body: Any) -> JSONResponse:
             b = _require(body, "chat", "user", "text")
-            text = b["text"].strip()
-            for word in COMMAND_WORDS:
-                if text.startswith(word):
-                    text = text[len(word):].strip()
-                    break
-            else:
+            text = command_text(b["text"])
+            if text is None:
                 return JSONResponse(reply_json(Reply()))  # chatter, not a command
             reply = await self.core.handle(CommandInvoked(
                 tenant=self.tenant, actor=b["user"], conversation=b["chat"], text=text,

@@ -36,3 +36,20 @@ def test_a_missing_parameter_never_fails_the_event():
 
     assert translator("en")("late.title", number="XT-2026-001", seq=1, task="Build") == \
         "🔴 XT-2026-001#1 more than {days} days late: Build"
+
+
+def test_staff_read_the_guidelines_words_not_rule_ids():
+    """Rule ids (R1…R37) are for code, tests and docs; people read what the guidelines say."""
+    rule_id = re.compile(r"\bR\d{1,2}\b")
+    for path in (ROOT / "workflows" / "i18n").glob("*.json"):
+        import json
+
+        found = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if rule_id.search(v)}
+        assert found == {}, path.name
+
+
+def test_english_lists_are_written_with_english_punctuation():
+    from workflows.i18n import translator
+
+    assert translator("en")("list.sep").join(["Engineering", "Marketing"]) == "Engineering, Marketing"
+    assert translator("zh-CN")("list.sep").join(["技术部", "设计部"]) == "技术部、设计部"

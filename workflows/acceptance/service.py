@@ -33,7 +33,7 @@ def _may_deliver(ctx: Ctx, tasks: list[Task]) -> None:
     """R19: the responsible (lead) departments submit."""
     leads = {t.lead_department_id for t in tasks}
     if ctx.actor is None or not (ctx.actor.department_id in leads or ctx.actor.id in [t.owner_id for t in tasks]):
-        raise Refused("refused.deliver", depts="、".join(ctx.dept_name(d) for d in leads))
+        raise Refused("refused.deliver", depts=ctx.join(ctx.dept_name(d) for d in leads))
 
 
 async def deliver(ctx: Ctx, *, deliverables: str, number: str | None = None, request_id: int | None = None,

@@ -17,7 +17,7 @@ def plan_text(ctx: Ctx, plan: dict) -> str:
         parts.append(ctx.t("change.task_due", seq=seq, day=day))
     if plan.get("scope"):
         parts.append(f"{ctx.t('field.scope')} {plan['scope']}")
-    return "；".join(parts) or "—"
+    return ctx.join_items(parts) or "—"
 
 
 def change_card(ctx: Ctx, request: CollaborationRequest, change: PlanChange, involved: list[int],

@@ -21,7 +21,7 @@ ESCALATE = "dispute.escalate"
 def _card(ctx: Ctx, request, d: Dispute, notify: list[int]) -> Card:
     t = ctx.t
     fields = [CardField(t("field.state"), t(f"dispute_state.{d.state}")),
-              CardField(t("field.involved"), "、".join(ctx.dept_name(x) for x in d.departments)),
+              CardField(t("field.involved"), ctx.join(ctx.dept_name(x) for x in d.departments)),
               CardField(t("field.raised_by"), ctx.person_name(d.raised_by))]
     if d.decision:
         fields.append(CardField(t("field.decision"), f"{d.decision} · {ctx.person_name(d.settled_by)}", short=False))

@@ -19,7 +19,7 @@ from workflows.grammar.tasks import TASK_KEYS, parse_tasks
 from workflows.grammar.types import Command, CommandError
 from workflows.grammar.vocabulary import KEYWORDS
 
-__all__ = ["Command", "CommandError", "VERBS", "VERB_ALIASES", "parse", "usage", "error_text"]
+__all__ = ["Command", "CommandError", "VERBS", "VERB_ALIASES", "command_text", "parse", "usage", "error_text"]
 
 VERB_ALIASES: dict[str, tuple[str, ...]] = {
     "new": ("新建", "发起"), "list": ("列表",), "show": ("查看",), "assign": ("分工",),
@@ -88,8 +88,25 @@ _KEYWORD_PATTERNS = {
 _KEYWORD_PATTERNS["help"] = _keyword_pattern(list(_ALIAS_TO_VERB))
 
 
+_ADDRESSED = re.compile(r"^\s*(?:@\S+\s+)*(?=[/／]\s*(?:collab(?![A-Za-z])|协作))", re.IGNORECASE)
+
+
+def command_text(text: str) -> str | None:
+    """What follows the command word (`/协作`, `／协作`, `/collab`, after any `@bot`), or None
+    when the message is chatter rather than a command."""
+    m = _ADDRESSED.match(text)
+    rest = text[m.end():] if m else text.lstrip()
+    word = _PREFIX.match(rest)
+    return rest[word.end():].strip() if word else None
+
+
+MAX_TEXT = 8000  # characters: a whole request form is well under 2,000
+
+
 def parse(text: str) -> Command:
     """Parse what follows `/collab` or `/协作` (a leading command word is stripped too)."""
+    if len(text) > MAX_TEXT:  # refused whole, never silently cut
+        raise CommandError("command.too_long", {"length": len(text), "limit": MAX_TEXT})
     rest = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if m := _PREFIX.match(rest):
         rest = rest[m.end():]

@@ -24,7 +24,7 @@ def issue_card(ctx: Ctx, request: CollaborationRequest, issue: Issue) -> Card:
         CardField(t("field.raised_by"), f"{ctx.person_name(issue.raised_by)} · {ctx.local_text(issue.raised_at)}"),
     ]
     if issue.departments:
-        fields.append(CardField(t("field.involved"), "、".join(ctx.dept_name(d) for d in issue.departments)))
+        fields.append(CardField(t("field.involved"), ctx.join(ctx.dept_name(d) for d in issue.departments)))
     for key, value in (("field.scope", issue.scope), ("field.suggestion", issue.suggestion),
                        ("field.solution", issue.solution)):
         if value:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Iterable
 
 from sqlmodel import select
 
@@ -127,6 +127,13 @@ class Ctx:
         """The person's user id on this workspace's platform (DMs, mentions, `allowed`); "" when
         they have none there yet (the org import links what it knows)."""
         return self._identity.get(person_id, "") if person_id is not None else ""
+
+    def join(self, items: Iterable[str]) -> str:
+        """A list as this workspace's language writes it (技术部、设计部 / Tech, Design)."""
+        return self.t("list.sep").join(items)
+
+    def join_items(self, items: Iterable[str]) -> str:
+        return self.t("list.items_sep").join(items)
 
     def settings_value(self, key: str, default: Any = None) -> Any:
         return (self.workspace.settings or {}).get(key, default)

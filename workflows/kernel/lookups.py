@@ -1,6 +1,7 @@
 """Lookups the workflows share; every 'not found' is a UserError naming what was asked for."""
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from sqlmodel import col, select
@@ -13,9 +14,12 @@ from workflows.errors import UserError
 async def request_by_number(ctx: Ctx, number: str | None, *, lock: bool = False) -> CollaborationRequest:
     if not number:
         raise UserError("error.missing_number")
-    row = await ctx.uow.first(select(CollaborationRequest).where(
+    wanted = number.strip().upper()
+    padded = re.sub(r"(\d+)$", lambda m: m.group(1).zfill(3), wanted)  # XT-2026-1 → XT-2026-001
+    rows = await ctx.uow.all(select(CollaborationRequest).where(
         CollaborationRequest.workspace_id == ctx.workspace.id,
-        CollaborationRequest.number == number.upper()))
+        col(CollaborationRequest.number).in_({wanted, padded})))
+    row = next((r for r in rows if r.number == wanted), rows[0] if rows else None)
     if row is None:
         raise UserError("error.unknown_request", number=number)
     return (await ctx.uow.lock(CollaborationRequest, row.id)) if lock else row
@@ -78,7 +82,7 @@ def dept_ids(ctx: Ctx, names: list[str], *, field: str) -> list[int]:
         dept = ctx.dept_by_name(name)
         if dept is None:
             raise UserError("error.unknown_department", field=field, name=name,
-                            known="、".join(d.name for d in ctx.departments()))
+                            known=ctx.join(d.name for d in ctx.departments()))
         if dept.id not in out:
             out.append(dept.id)
     return out

@@ -8,7 +8,7 @@ from typing import Callable
 from storage.tables import CollaborationRequest, Confirmation
 from workflows.kernel import audit, authz
 from workflows.kernel.context import Ctx
-from workflows.errors import Refused
+from workflows.errors import Refused, UserError
 from workflows.events import Reply
 from workflows.kernel.lookups import confirmations
 
@@ -18,6 +18,8 @@ async def sign(ctx: Ctx, *, request: CollaborationRequest, kind: str, dept_id: i
                subject_id: int = 0) -> tuple[list[Confirmation], Reply | None]:
     """Returns every signature so far (this one included) — or the answer that it was already
     signed. Nobody signs for another department (R6)."""
+    if ctx.dept(dept_id) is None:  # a value we never rendered
+        raise UserError("error.bad_action", action=action)
     if ctx.actor is None or ctx.actor.id not in authz.may_confirm_for(ctx, dept_id):
         raise Refused("refused.confirm", dept=ctx.dept_name(dept_id))
     done = await confirmations(ctx, request.id, kind, subject_id)

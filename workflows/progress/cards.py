@@ -36,8 +36,8 @@ def summary_card(ctx: Ctx, request: CollaborationRequest, *, posted: list[str], 
     t = ctx.t
     return Card(title=t("summary.title", number=request.number, day=ctx.today.isoformat()),
                 tone="warning" if missed else "success",
-                fields=[CardField(t("summary.posted"), "、".join(posted) or "—", short=False),
-                        CardField(t("summary.missed"), "、".join(missed) or "—", short=False)])
+                fields=[CardField(t("summary.posted"), ctx.join(posted) or "—", short=False),
+                        CardField(t("summary.missed"), ctx.join(missed) or "—", short=False)])
 
 
 def weekly_card(ctx: Ctx, request: CollaborationRequest, report: WeeklyReport) -> Card:

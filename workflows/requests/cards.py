@@ -12,10 +12,10 @@ from workflows.kernel.widgets import STATE_TONE, button, day_text, mention
 def request_card(ctx: Ctx, request: CollaborationRequest, *, warnings: list[str] | None = None,
                  footer: str = "") -> Card:
     t = ctx.t
-    collaborating = "、".join(ctx.dept_name(d) for d in request.collaborating)
-    milestones = "；".join(f"{m['name']} {m['date']}" for m in request.milestones) or "—"
+    collaborating = ctx.join(ctx.dept_name(d) for d in request.collaborating)
+    milestones = ctx.join_items(f"{m['name']} {m['date']}" for m in request.milestones) or "—"
     content = "\n".join(f"{ctx.dept_name(int(d))}: {text}" for d, text in request.content.items())
-    contacts = "、".join(f"{ctx.dept_name(int(d))}: {ctx.person_name(p)}"
+    contacts = ctx.join(f"{ctx.dept_name(int(d))}: {ctx.person_name(p)}"
                         for d, p in request.contacts.items())
     fields = [
         CardField(t("field.state"), t(f"state.{request.state}")),

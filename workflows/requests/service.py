@@ -110,7 +110,7 @@ async def file_request(ctx: Ctx, *, draft: RequestDraft) -> Reply:
     await ctx.uow.flush()
     audit.record(ctx, action="request.file", subject=keys.request_card(request.id), request_id=request.id,
                  after="submitted", detail={"number": request.number, "title": title})
-    warnings = [t("warning.vague", words="、".join(vague))] if vague else []
+    warnings = [t("warning.vague", words=ctx.join(vague))] if vague else []
     outbox.post(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request, warnings=warnings))
     text = t("reply.filed", number=request.number)

@@ -56,7 +56,7 @@ async def remind_confirmations(ctx: Ctx, timer: Timer) -> None:
     heads = authz.heads(ctx, waiting)
     card = Card(title=ctx.t("confirm_remind.title", number=request.number), tone="warning",
                 text=ctx.t("confirm_remind.text", number=request.number,
-                           depts="、".join(ctx.dept_name(d) for d in waiting)),
+                           depts=ctx.join(ctx.dept_name(d) for d in waiting)),
                 mentions=mentions(ctx, heads))
     outbox.announce(ctx, conversation=request.conversation, card=card, people=heads)
     audit.record(ctx, action=CONFIRM_REMIND, subject=keys.raci_card(request.id), request_id=request.id,
