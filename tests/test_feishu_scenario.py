@@ -85,7 +85,7 @@ async def test_product_page_request_from_filing_to_archive_in_feishu(world):
     await world.say("wu", "/协作 解决 XT-2026-001#1 今天补齐接口文档")
 
     # R17 a plan change takes effect after every head; the old plan stays visible
-    await world.say("sun", "/协作 变更 XT-2026-001\n原因: 视觉稿返修\n任务截止: 2=7/24")
+    await world.say("zhou", "/协作 变更 XT-2026-001\n原因: 视觉稿返修\n任务截止: 2=7/24")
     await confirm_all(world, "change.approve")
     change = next(t for t in world.chat_text() if "计划调整" in t.splitlines()[0])
     assert "已生效" in change and "原计划" in change and "2026-07-20" in change
@@ -94,8 +94,10 @@ async def test_product_page_request_from_filing_to_archive_in_feishu(world):
     await world.say("zheng", "/协作 交付 XT-2026-001\n交付物: 详情页上线包\n自检: 页面加载时间≤2秒=是；视觉还原度100%=否")
     fail = world.buttons("acceptance.fail")[0]
     assert (await world.click("zheng", fail))["toast"]["type"] == "error"
-    failed = await world.click("sun", fail)
-    assert failed["toast"]["type"] == "success" and "返工" in failed["toast"]["content"]
+    await world.click("sun", fail)  # 不通过 asks why and by when, in a form under the card
+    form = world.fake.replies(fail["message_id"])[-1]
+    failed = await world.submit("sun", form, {"reason": "视觉还原度不足", "rework_due": "2026-08-14 +0800"})
+    assert failed["toast"]["type"] == "success" and "返工" in failed["toast"]["content"], failed
     await world.say("zheng", "/协作 交付 XT-2026-001\n交付物: 上线包v2\n自检: 页面加载时间≤2秒=是；视觉还原度100%=是")
     passed = await world.click("sun", world.buttons("acceptance.pass")[-1])
     assert passed["toast"]["type"] == "success"

@@ -143,7 +143,8 @@ async def test_618_promotion_runs_end_to_end_in_slack(slack):
     assert await slack.submit("U_ZHENG", slack.last_modal(), {
         "deliverables": "活动页面+压测报告", "met": boxes[1:]}) == {}
     assert "市场部" in await slack.click("U_ZHENG", slack.buttons("acceptance.pass")[0])
-    await slack.click("U_LIU", slack.buttons("acceptance.rework")[0])
+    await slack.click("U_LIU", slack.buttons("acceptance.rework")[0])  # 返工 asks why, in a modal
+    assert await slack.submit("U_LIU", slack.last_modal(), {"reason": "压测报告缺失", "rework_due": "2026-08-20"}) == {}
     assert await slack.command("U_ZHENG", "deliver XT-2026-001") == ""
     await slack.submit("U_ZHENG", slack.last_modal(), {"deliverables": "v2", "met": boxes})
     first, second = await rows(slack, Delivery)

@@ -155,6 +155,8 @@ class PlanChange(SQLModel, table=True):
     proposed_by: int = Field(foreign_key="person.id")
     proposed_at: datetime = _ts(False)
     decided_at: datetime | None = _ts()
+    decided_by: int | None = None  # who applied (the last signature) or rejected it
+    decision_note: str = Field(default="", sa_column_kwargs={"server_default": ""})  # why it was rejected
 
 
 class Delivery(SQLModel, table=True):

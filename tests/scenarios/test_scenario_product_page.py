@@ -64,7 +64,7 @@ async def test_product_page_request_from_filing_to_archive(platform):
     assert (await platform.say("wu", "/协作 解决 XT-2026-001#1 今天补齐接口文档"))["ok"]
 
     # R17 plan change: in effect only after every head; the old plan stays visible
-    assert (await platform.say("sun", "/协作 变更 XT-2026-001\n原因: 视觉稿返修\n任务截止: 2=7/24"))["ok"]
+    assert (await platform.say("zhou", "/协作 变更 XT-2026-001\n原因: 视觉稿返修\n任务截止: 2=7/24"))["ok"]
     await confirm_all(platform, "change.approve")
     change = next(m for m in await platform.messages() if "计划调整" in m["card"]["title"])
     assert "已生效" in change["text"] and "原计划" in change["text"] and "2026-07-20" in change["text"]
@@ -73,8 +73,14 @@ async def test_product_page_request_from_filing_to_archive(platform):
     assert (await platform.say("zheng", "/协作 交付 XT-2026-001\n交付物: 详情页上线包\n自检: 页面加载时间≤2秒=是；视觉还原度100%=否"))["ok"]
     fail = (await platform.buttons("acceptance.fail"))[0]
     assert (await platform.click("zheng", fail))["refused"]
-    failed = await platform.click("sun", fail)
-    assert failed["ok"] and "返工" in failed["reply"]
+    asked = await platform.click("sun", fail)  # 不通过 asks why and by when first
+    form = asked["form"]["form"]
+    assert [i["name"] for i in form["inputs"]] == ["reason", "rework_due"]
+    failed = await platform.submit("sun", form["form_id"], {"reason": "视觉还原度不足", "rework_due": "2026-08-14"},
+                                   context=form["value"])
+    assert failed["ok"] and "返工" in failed["reply"], failed
+    told = [m for m in await platform.dms("zheng") if "验收" in m["card"]["title"]]
+    assert told and "视觉还原度不足" in told[-1]["text"] and "2026-08-14" in told[-1]["text"]
     assert (await platform.say("zheng", "/协作 交付 XT-2026-001\n交付物: 上线包v2\n自检: 页面加载时间≤2秒=是；视觉还原度100%=是"))["ok"]
     passed = await platform.click("sun", (await platform.buttons("acceptance.pass"))[-1])
     assert passed["ok"], passed

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
 from storage.tables import CollaborationRequest, Confirmation, Delivery
 from workflows.kernel import authz, keys
@@ -17,7 +18,7 @@ def standard_id(standard: str) -> str:
 
 
 def delivery_card(ctx: Ctx, request: CollaborationRequest, delivery: Delivery, *, verdict: str = "",
-                  notes: str = "", by: int | None = None) -> Card:
+                  notes: str = "", by: int | None = None, rework_due: date | None = None) -> Card:
     t = ctx.t
     checks = "\n".join(f"{'✅' if c['met'] else '❌'} {c['standard']}" for c in delivery.self_check) or "—"
     fields = [CardField(t("field.deliverables"), delivery.deliverables, short=False),
@@ -29,6 +30,8 @@ def delivery_card(ctx: Ctx, request: CollaborationRequest, delivery: Delivery, *
         fields.append(CardField(t("field.verdict"), f"{t(f'verdict.{verdict}')} · {ctx.person_name(by)}"))
         if notes:
             fields.append(CardField(t("field.notes"), notes, short=False))
+        if rework_due:
+            fields.append(CardField(t("field.rework_due"), rework_due.isoformat()))
     else:
         allowed = authz.may_accept(ctx, request)
         key = keys.delivery_card(delivery.id)

@@ -30,12 +30,20 @@ async def _accept(ctx: Ctx, c: Command) -> Reply:
     if verdict is None:
         raise UserError("error.verdict_missing", usage="accept")
     return await service.accept(ctx, verdict=Verdict(verdict), number=c.ref,
-                                notes=str(c.fields.get("notes") or c.text or ""),
+                                notes=str(c.fields.get("notes") or c.text or "").strip() or None,
                                 rework_due=str(c.fields.get("rework_due") or ""))
 
 
 def _verdict(verdict: Verdict):
-    return lambda ctx, v: service.accept(ctx, verdict=verdict, delivery_id=v.id("dv"), notes=v.text("reason"))
+    return lambda ctx, v: service.accept(ctx, verdict=verdict, delivery_id=v.id("dv"))
+
+
+async def _verdict_form(ctx: Ctx, fields: Mapping[str, Any], value: Value) -> Reply:
+    verdict = value.text("verdict")
+    if verdict not in (Verdict.FAIL, Verdict.REWORK):
+        raise UserError("error.bad_action", action="acceptance.verdict")
+    return await service.accept(ctx, verdict=Verdict(verdict), delivery_id=value.id("dv"),
+                                notes=str(fields.get("reason") or ""), rework_due=str(fields.get("rework_due") or ""))
 
 
 ROUTES = Routes(
@@ -47,6 +55,6 @@ ROUTES = Routes(
         "completion.confirm": lambda ctx, v: completion.confirm_completion(ctx, request_id=v.id("r"),
                                                                           dept_id=v.id("d")),
     },
-    forms={"request.deliver": _deliver_form},
+    forms={"request.deliver": _deliver_form, "acceptance.verdict": _verdict_form},
     timers={service.REWORK_DUE: completion.rework_overdue},
 )

@@ -10,7 +10,9 @@ from storage.tables import Acceptance, CollaborationRequest, Delivery, Task
 from workflows.acceptance.cards import completion_card, delivery_card, delivery_form, standard_id
 from workflows.acceptance.completion import completion_sides
 from workflows.acceptance.machine import DELIVERY, DeliveryState, Verdict
+from workflows.cards import Card, Input
 from workflows.errors import Refused, UserError
+from workflows.kernel.widgets import mentions, reason_form
 from workflows.events import Reply
 from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.kernel.context import Ctx
@@ -85,8 +87,10 @@ async def _delivery(ctx: Ctx, *, delivery_id: int | None, number: str | None
 
 
 async def accept(ctx: Ctx, *, verdict: Verdict, delivery_id: int | None = None, number: str | None = None,
-                 notes: str = "", rework_due: str = "") -> Reply:
-    """R20: the initiating department records the verdict against the agreed standards."""
+                 notes: str | None = None, rework_due: str = "") -> Reply:
+    """R20: the initiating department records the verdict against the agreed standards. 不通过 and
+    返工 need their reason (`None`: the button asks first) and set a rework deadline, which the
+    delivering side is sent."""
     request, delivery = await _delivery(ctx, delivery_id=delivery_id, number=number)
     if ctx.actor is None or ctx.actor.id not in authz.may_accept(ctx, request):
         raise Refused("refused.accept", dept=ctx.dept_name(request.initiating_department_id))
@@ -95,11 +99,21 @@ async def accept(ctx: Ctx, *, verdict: Verdict, delivery_id: int | None = None, 
     if not DELIVERY.can(state, verdict) or not REQUEST.can(request.state, verdict):
         return Reply(ok=False, text=ctx.t("reply.already_decided", number=request.number,
                                           state=ctx.t(f"state.{request.state}")))
+    if verdict != Verdict.PASS and notes is None:
+        return Reply(form=reason_form(
+            ctx, form_id="acceptance.verdict", value={"dv": delivery.id, "verdict": str(verdict)},
+            title=ctx.t("form.verdict.title", number=request.number, round=delivery.round,
+                        verdict=ctx.t(f"verdict.{verdict}")),
+            extra=[Input("rework_due", ctx.t("field.rework_due"), "date",
+                         initial=ctx.calendar.add_working_days(ctx.today, ctx.policy.rework_working_days).isoformat())]))
+    notes = (notes or "").strip()
+    if verdict != Verdict.PASS and not notes:
+        raise UserError("error.reason_required", field="reason")
     due = None
     if verdict != Verdict.PASS:
         due = (parse_day(ctx, rework_due, field="rework_due") if rework_due
                else ctx.calendar.add_working_days(ctx.today, ctx.policy.rework_working_days))
-    ctx.uow.add(Acceptance(request_id=request.id, delivery_id=delivery.id, verdict=str(verdict), notes=notes.strip(),
+    ctx.uow.add(Acceptance(request_id=request.id, delivery_id=delivery.id, verdict=str(verdict), notes=notes,
                            rework_due=due, decided_by=ctx.actor.id, decided_at=ctx.now))
     before = request.state
     request.state, request.updated_at = REQUEST.next(before, verdict), ctx.now
@@ -107,7 +121,8 @@ async def accept(ctx: Ctx, *, verdict: Verdict, delivery_id: int | None = None, 
                  before=before, after=request.state,
                  detail={"round": delivery.round, "rework_due": due.isoformat() if due else None})
     outbox.show(ctx, conversation=request.conversation, card_key=keys.delivery_card(delivery.id),
-                card=delivery_card(ctx, request, delivery, verdict=verdict, notes=notes.strip(), by=ctx.actor.id))
+                card=delivery_card(ctx, request, delivery, verdict=verdict, notes=notes, by=ctx.actor.id,
+                                  rework_due=due))
     outbox.show(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request))
     if verdict == Verdict.PASS:
@@ -116,6 +131,13 @@ async def accept(ctx: Ctx, *, verdict: Verdict, delivery_id: int | None = None, 
                     card=completion_card(ctx, request, sides, []))
         return Reply(text=ctx.t("reply.accepted", number=request.number))
     assert due is not None
+    tasks = await tasks_of(ctx, request.id)
+    delivering = list(dict.fromkeys([delivery.submitted_by, *authz.heads(ctx, [t.lead_department_id for t in tasks])]))
+    outbox.announce(ctx, conversation=request.conversation, people=delivering, card=Card(
+        title=ctx.t("verdict_notice.title", number=request.number, round=delivery.round,
+                    verdict=ctx.t(f"verdict.{verdict}")), tone="warning",
+        text=ctx.t("verdict_notice.text", who=ctx.actor.name, reason=notes, day=due.isoformat()),
+        mentions=mentions(ctx, delivering)))
     timers.set_timer(ctx, kind=REWORK_DUE, subject=keys.delivery_card(delivery.id), request_id=request.id,
                      due_at=ctx.calendar.at_local(due + timedelta(days=1), time(0, 0)), delivery=delivery.id)
     return Reply(text=ctx.t("reply.rework", number=request.number, day=due.isoformat(),

@@ -29,6 +29,9 @@ def change_card(ctx: Ctx, request: CollaborationRequest, change: PlanChange, inv
               CardField(t("field.impact"), change.impact or "—", short=False),
               CardField(t("change.old_plan"), plan_text(ctx, change.old_plan), short=False),
               CardField(t("change.new_plan"), plan_text(ctx, change.proposal), short=False)]
+    if change.decision_note:
+        fields.append(CardField(t("field.rejected_by"), f"{ctx.person_name(change.decided_by)} · "
+                                f"{change.decision_note}", short=False))
     buttons, waiting = [], []
     for d in involved:
         c = done.get(d)

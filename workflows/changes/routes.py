@@ -11,4 +11,6 @@ ROUTES = Routes(
         "change.approve": lambda ctx, v: service.decide(ctx, change_id=v.id("c"), dept_id=v.id("d"), approve=True),
         "change.reject": lambda ctx, v: service.decide(ctx, change_id=v.id("c"), dept_id=None, approve=False),
     },
+    forms={"change.reject": lambda ctx, f, v: service.decide(ctx, change_id=v.id("c"), dept_id=None, approve=False,
+                                                             reason=str(f.get("reason") or ""))},
 )

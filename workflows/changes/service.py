@@ -6,7 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
 
+from sqlmodel import select
+
 from storage.tables import PlanChange
+from workflows.cards import Card
+from workflows.kernel.widgets import reason_form
 from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.kernel.context import Ctx
 from workflows.errors import Refused, UserError
@@ -40,12 +44,14 @@ class ChangeDraft:
 
 async def propose(ctx: Ctx, *, number: str | None, draft: ChangeDraft) -> Reply:
     request = await open_request(ctx, number=number, doing="change", lock=True)
-    if ctx.actor is None:
-        raise Refused("refused.manage", number=request.number)
+    if ctx.actor is None or ctx.actor.id not in authz.may_propose_change(ctx, request):
+        raise Refused("refused.propose_change", dept=ctx.dept_name(request.initiating_department_id))
+    pending = await ctx.uow.first(select(PlanChange).where(PlanChange.request_id == request.id,
+                                                            PlanChange.state == ChangeState.PROPOSED))
+    if pending is not None:  # one open change at a time: heads sign one plan, not a race of them
+        raise UserError("error.change_open", number=request.number, seq=pending.seq)
     tasks = await tasks_of(ctx, request.id)
     involved = authz.involved_departments(request, tasks)
-    if ctx.actor.department_id not in involved:
-        raise Refused("refused.not_involved", dept=ctx.dept_name(ctx.actor.department_id))
     reason = draft.reason
     if not reason:
         raise UserError("error.change_reason", field="reason", usage="change")
@@ -78,7 +84,10 @@ async def propose(ctx: Ctx, *, number: str | None, draft: ChangeDraft) -> Reply:
     return Reply(text=ctx.t("reply.change_proposed", number=request.number, seq=change.seq))
 
 
-async def decide(ctx: Ctx, *, change_id: int, dept_id: int | None, approve: bool) -> Reply:
+async def decide(ctx: Ctx, *, change_id: int, dept_id: int | None, approve: bool,
+                 reason: str | None = None) -> Reply:
+    """A head signs for their department; the last signature applies the change. Rejecting asks
+    for the reason first (`None`: the button), records who and why, and tells the proposer."""
     change = await ctx.uow.lock(PlanChange, change_id)
     if change is None:
         raise UserError("error.unknown_change")
@@ -103,9 +112,19 @@ async def decide(ctx: Ctx, *, change_id: int, dept_id: int | None, approve: bool
             await _apply(ctx, request, change, tasks)
     else:
         require(ctx, request, "change")
+        if reason is None:
+            return Reply(form=reason_form(ctx, form_id="change.reject", value={"c": change.id},
+                                          title=ctx.t("form.reject_change.title", number=request.number,
+                                                      seq=change.seq)))
+        if not reason.strip():
+            raise UserError("error.reason_required", field="reason")
         change.state, change.decided_at = CHANGE.next(change.state, "reject"), ctx.now
+        change.decided_by, change.decision_note = ctx.actor.id, reason.strip()
         audit.record(ctx, action="change.reject", subject=keys.change_card(change.id), request_id=request.id,
-                     before=ChangeState.PROPOSED, after=change.state)
+                     before=ChangeState.PROPOSED, after=change.state, detail={"reason": reason.strip()})
+        outbox.direct(ctx, person_id=change.proposed_by, card=Card(
+            title=ctx.t("change_rejected.title", number=request.number, seq=change.seq), tone="warning",
+            text=ctx.t("change_rejected.text", who=ctx.actor.name, reason=reason.strip())))
     outbox.show(ctx, conversation=request.conversation, card_key=keys.change_card(change.id),
                 card=change_card(ctx, request, change, involved, done))
     return Reply(text=ctx.t("reply.change_" + ("applied" if change.state == ChangeState.APPROVED else
@@ -116,6 +135,7 @@ async def decide(ctx: Ctx, *, change_id: int, dept_id: int | None, approve: bool
 async def _apply(ctx: Ctx, request, change: PlanChange, tasks) -> None:
     """Every head confirmed: the new dates take effect and their timers move with them."""
     change.state, change.decided_at = CHANGE.next(change.state, "apply"), ctx.now
+    change.decided_by = ctx.actor.id if ctx.actor else None
     p = change.proposal
     if p.get("due"):
         request.due_date = date.fromisoformat(p["due"])

@@ -56,6 +56,12 @@ def may_update_task(ctx: Ctx, task: Task) -> list[int]:
     return _unique([task.owner_id, *heads(ctx, [task.lead_department_id])])
 
 
+def may_propose_change(ctx: Ctx, request: CollaborationRequest) -> list[int]:
+    """R17: the initiating department's head or its liaison (接口人) proposes plan changes."""
+    dept = ctx.dept(request.initiating_department_id)
+    return _unique([*heads(ctx, [request.initiating_department_id]), dept.liaison_id if dept else None])
+
+
 def may_manage(ctx: Ctx, request: CollaborationRequest) -> list[int]:
     """Cancel, archive, propose changes: the initiator and the initiating head."""
     return _unique([request.initiator_id, *heads(ctx, [request.initiating_department_id])])

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from workflows.cards import Button, Mention, Tone
+from workflows.cards import Button, Card, Form, Input, Mention, Tone
 from workflows.kernel.context import Ctx
 
 STATE_TONE: dict[str, Tone] = {
@@ -34,3 +35,13 @@ def button(ctx: Ctx, action_id: str, label_key: str, *, key: str, allowed: list[
     return Button(action_id=action_id, label=ctx.t(label_key, **(label_args or {})), value={"k": key, **value},
                   style=style, confirm=ctx.t(confirm_key) if confirm_key else "",  # type: ignore[arg-type]
                   allowed=[u for u in (ctx.platform_user(p) for p in allowed) if u])
+
+
+def reason_form(ctx: Ctx, *, form_id: str, title: str, value: dict[str, Any],
+                extra: list[Input] | None = None) -> Card:
+    """A negative button (驳回, 不通过, 返工, 拒绝) asks why before anything changes: the reason is
+    recorded, shown on the card and sent to the side that must act."""
+    inputs = [Input("reason", ctx.t("field.reason"), "textarea", required=True,
+                    placeholder=ctx.t("placeholder.reason")), *(extra or [])]
+    return Card(title=title, tone="warning",
+                form=Form(form_id=form_id, submit_label=ctx.t("button.submit"), inputs=inputs, value=value))

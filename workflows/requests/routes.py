@@ -29,8 +29,9 @@ async def _help(ctx: Ctx, c: Command) -> Reply:
     return Reply(text=usage(topic, ctx.t))
 
 
-async def _reject(ctx: Ctx, v: Value) -> Reply:
-    return await service.review(ctx, request_id=v.id("r"), approve=False, reason=v.text("reason"))
+async def _reject_form(ctx: Ctx, fields: Mapping[str, Any], value: Value) -> Reply:
+    return await service.review(ctx, request_id=value.id("r"), approve=False,
+                                reason=str(fields.get("reason") or ""))
 
 
 async def _cancel(ctx: Ctx, c: Command) -> Reply:
@@ -48,7 +49,7 @@ ROUTES = Routes(
     },
     actions={
         "request.approve": lambda ctx, v: service.review(ctx, request_id=v.id("r"), approve=True),
-        "request.reject": _reject,
+        "request.reject": lambda ctx, v: service.review(ctx, request_id=v.id("r"), approve=False),
     },
-    forms={"request.new": _new_form},
+    forms={"request.new": _new_form, "request.reject": _reject_form},
 )

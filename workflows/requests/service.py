@@ -16,6 +16,8 @@ from workflows.kernel import audit, authz, keys, outbox
 from workflows.kernel import timers
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import dept_ids, person_id
+from workflows.cards import Card
+from workflows.kernel.widgets import reason_form
 from workflows.requests.cards import assign_prompt_card, request_card
 from workflows.requests.guard import open_request
 from workflows.requests.machine import REQUEST
@@ -117,8 +119,9 @@ async def file_request(ctx: Ctx, *, draft: RequestDraft) -> Reply:
     return Reply(text="\n".join([text, *warnings]))
 
 
-async def review(ctx: Ctx, *, request_id: int, approve: bool, reason: str = "") -> Reply:
-    """R4: the initiating department's head approves or rejects before anyone else is engaged."""
+async def review(ctx: Ctx, *, request_id: int, approve: bool, reason: str | None = None) -> Reply:
+    """R4: the initiating department's head approves or rejects before anyone else is engaged; a
+    rejection without its reason (`None`: the button) asks for one first."""
     request = await open_request(ctx, request_id=request_id, doing="view", lock=True)
     if ctx.actor is None or ctx.actor.id not in authz.may_review(ctx, request):
         raise Refused("refused.review", dept=ctx.dept_name(request.initiating_department_id))
@@ -126,6 +129,12 @@ async def review(ctx: Ctx, *, request_id: int, approve: bool, reason: str = "") 
     if not REQUEST.can(before, "approve"):
         return Reply(text=ctx.t("reply.already_reviewed", number=request.number,
                                 state=ctx.t(f"state.{before}")), ok=False)
+    if not approve and reason is None:
+        return Reply(form=reason_form(ctx, form_id="request.reject", value={"r": request.id},
+                                      title=ctx.t("form.reject_request.title", number=request.number)))
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise UserError("error.reason_required", field="reason")
     request.state = REQUEST.next(before, "approve" if approve else "reject")
     request.reason = reason
     request.updated_at = ctx.now
@@ -139,6 +148,10 @@ async def review(ctx: Ctx, *, request_id: int, approve: bool, reason: str = "") 
     if approve:
         outbox.post(ctx, conversation=request.conversation, card_key=keys.assign_prompt(request.id),
                     card=assign_prompt_card(ctx, request))
+    else:  # the initiator must know why, and can file again
+        outbox.direct(ctx, person_id=request.initiator_id, card=Card(
+            title=ctx.t("rejected.title", number=request.number), tone="danger",
+            text=ctx.t("rejected.text", who=ctx.actor.name, title=request.title, reason=reason)))
     return Reply(text=ctx.t("reply.approved" if approve else "reply.rejected", number=request.number))
 
 

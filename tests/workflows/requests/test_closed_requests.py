@@ -23,7 +23,7 @@ COMMAND_LINES = {
     "issue": ("lin", f"/协作 问题 {NUMBER} 紧急\n描述: 接口超时\n责任部门: 技术部"),
     "ack": ("wu", f"/协作 响应 {NUMBER}#1"),
     "resolve": ("wu", f"/协作 解决 {NUMBER}#1 已扩容"),
-    "change": ("sun", f"/协作 变更 {NUMBER}\n原因: 延后上线\n截止: 8/30"),
+    "change": ("zhou", f"/协作 变更 {NUMBER}\n原因: 延后上线\n截止: 8/30"),
     "deliver": ("zheng", f"/协作 交付 {NUMBER}\n交付物: 上线包\n自检: 页面加载时间≤2秒=是"),
     "accept": ("sun", f"/协作 验收 {NUMBER} 不通过 仍有缺陷"),
     "feedback": ("lin", f"/协作 反馈 {NUMBER} 方案 需要补充交互说明"),

@@ -97,7 +97,7 @@ async def test_a_dispute_goes_to_both_heads_then_the_vp(platform):
 async def test_a_missed_rework_deadline_is_announced(platform):
     await running_request(platform)
     await platform.say("zheng", "/协作 交付 XT-2026-001\n交付物: 包\n自检: 页面加载时间≤2秒=是")
-    assert (await platform.say("sun", "/协作 验收 XT-2026-001 返工\n返工截止: 7/15"))["ok"]
+    assert (await platform.say("sun", "/协作 验收 XT-2026-001 返工 缺少接口文档\n返工截止: 7/15"))["ok"]
     await platform.set_time(datetime(2026, 7, 16, 0, 0, tzinfo=SH))
     assert titled(await platform.messages(), "返工已超期")
 

@@ -1,0 +1,45 @@
+"""No silent no: 驳回 (R4) and 拒绝 a plan change (R17) ask for the reason first; it is recorded,
+shown on the card and sent to the side that must act. Plan changes come from the initiating
+department's head or liaison, one at a time."""
+from __future__ import annotations
+
+from harness import running_request
+
+FILE = "/协作 新建\n名称: 新品详情页改版\n背景与目标: 提升转化率10%\n协作部门: 技术部\n截止: 8/15\n交付标准: 页面加载时间≤2秒"
+
+
+async def test_rejecting_a_request_asks_why_and_tells_the_initiator(platform) -> None:
+    await platform.say("sun", FILE)
+    reject = (await platform.buttons("request.reject"))[0]
+    asked = await platform.click("wang", reject)
+    form = asked["form"]["form"]
+    assert form["form_id"] == "request.reject" and form["inputs"][0]["required"]
+    assert "待初审" in (await platform.messages())[0]["text"]  # nothing changed yet
+    empty = await platform.submit("wang", "request.reject", {"reason": " "}, context=form["value"])
+    assert empty["ok"] is False and empty["errors"] == {"reason": "请写明原因。"}
+    done = await platform.submit("wang", "request.reject", {"reason": "目标不可衡量"}, context=form["value"])
+    assert done["ok"], done
+    card = (await platform.messages())[0]
+    assert "已驳回" in card["text"] and "目标不可衡量" in card["text"] and card["card"]["buttons"] == []
+    [told] = [m for m in await platform.dms("sun") if "未通过初审" in m["card"]["title"]]
+    assert "王芳" in told["text"] and "目标不可衡量" in told["text"]
+
+
+async def test_plan_changes_come_from_the_initiating_side_one_at_a_time_and_rejections_say_why(platform) -> None:
+    await running_request(platform)
+    refused = await platform.say("zheng", "/协作 变更 XT-2026-001\n原因: 开发延后\n截止: 8/30")
+    assert refused["refused"] and "产品部" in refused["reply"]
+    assert (await platform.say("zhou", "/协作 变更 XT-2026-001\n原因: 开发延后\n截止: 8/30"))["ok"]
+    second = await platform.say("wang", "/协作 变更 XT-2026-001\n原因: 再延后\n截止: 9/10")
+    assert second["ok"] is False and "#1" in second["reply"]
+
+    reject = (await platform.buttons("change.reject"))[0]
+    form = (await platform.click("li", reject))["form"]["form"]
+    assert (await platform.submit("li", "change.reject", {"reason": "8/30 赶不上测试窗口"}, context=form["value"]))["ok"]
+    card = next(m for m in await platform.messages() if "计划调整" in m["card"]["title"])
+    assert "已驳回" in card["text"] and "李强" in card["text"] and "8/30 赶不上测试窗口" in card["text"]
+    assert card["card"]["buttons"] == []
+    [told] = [m for m in await platform.dms("zhou") if "被拒绝" in m["card"]["title"]]
+    assert "8/30 赶不上测试窗口" in told["text"]
+    # the rejected one no longer blocks a new proposal
+    assert (await platform.say("wang", "/协作 变更 XT-2026-001\n原因: 再议\n截止: 8/20"))["ok"]
