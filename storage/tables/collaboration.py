@@ -39,7 +39,7 @@ class CollaborationRequest(SQLModel, table=True):
     content: dict[str, str] = _json()
     standard: str = ""
     milestones: list[dict[str, Any]] = _json(list)
-    contacts: dict[str, int] = _json()  # department id (text) → liaison person id
+    contacts: dict[str, Any] = _json()  # department id (text) → {"person": id, "way": 联系方式} (R1)
     due_date: date | None = None
     state: str = Field(default="submitted", index=True)
     reason: str = ""  # rejection / cancellation reason

@@ -58,11 +58,11 @@ task: 渠道铺货 | lead: 销售部 | owner: 何丽 | due: 8/18""", chat="promo
         assert (await platform.click(HEADS[dept], button, chat="promo"))["ok"]
 
     delivered = await platform.say("zheng", "/collab deliver XT-2026-001\ndeliverables: 活动页面+压测报告\n"
-                                   "checks: 活动页面可用率≥99.9%=yes; 订单转化率≥5%=no", chat="promo")
+                                   "checks: 活动页面可用率≥99.9%=yes; 订单转化率≥5%=no 4.2%; 可用率≥99.9%=yes", chat="promo")
     assert delivered["ok"], delivered
     assert (await platform.say("chen", "/collab accept XT-2026-001 rework\nnotes: 转化率未达标", chat="promo"))["ok"]
     assert (await platform.say("zheng", "/collab deliver XT-2026-001\ndeliverables: v2\n"
-                               "checks: 活动页面可用率≥99.9%=yes; 订单转化率≥5%=yes", chat="promo"))["ok"]
+                               "checks: 活动页面可用率≥99.9%=yes; 订单转化率≥5%=yes; 可用率≥99.9%=yes", chat="promo"))["ok"]
     assert (await platform.say("liu", "/collab accept XT-2026-001 pass", chat="promo"))["ok"]
     for button in await platform.buttons("completion.confirm", chat="promo"):
         dept = next(d for d in HEADS if d in button["label"])

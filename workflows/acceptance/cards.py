@@ -20,7 +20,8 @@ def standard_id(standard: str) -> str:
 def delivery_card(ctx: Ctx, request: CollaborationRequest, delivery: Delivery, *, verdict: str = "",
                   notes: str = "", by: int | None = None, rework_due: date | None = None) -> Card:
     t = ctx.t
-    checks = "\n".join(f"{'✅' if c['met'] else '❌'} {c['standard']}" for c in delivery.self_check) or "—"
+    checks = "\n".join(f"{'✅' if c['met'] else '❌'} {c['standard']}" + (f" · {c['note']}" if c.get("note") else "")
+                       for c in delivery.self_check) or "—"
     fields = [CardField(t("field.deliverables"), delivery.deliverables, short=False),
               CardField(t("field.self_check"), checks, short=False),
               CardField(t("field.submitted_by"), f"{ctx.person_name(delivery.submitted_by)} · "

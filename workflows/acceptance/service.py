@@ -12,6 +12,7 @@ from workflows.acceptance.completion import completion_sides
 from workflows.acceptance.machine import DELIVERY, DeliveryState, Verdict
 from workflows.cards import Card, Input
 from workflows.errors import Refused, UserError
+from workflows.grammar.vocabulary import split_items
 from workflows.kernel.widgets import mentions, reason_form
 from workflows.events import Reply
 from workflows.kernel import audit, authz, keys, outbox, timers
@@ -28,7 +29,7 @@ REWORK_DUE = "rework.due"
 async def standards_of(ctx: Ctx, request: CollaborationRequest) -> list[str]:
     """The agreed standards (R1's and each task's): the self-check list's lines."""
     found = [request.standard] + [t.standard for t in await tasks_of(ctx, request.id)]
-    return [s for s in dict.fromkeys(x.strip() for x in found) if s]
+    return [s for s in dict.fromkeys(item.strip() for text in found for item in split_items(text or "")) if s]
 
 
 def _may_deliver(ctx: Ctx, tasks: list[Task]) -> None:
@@ -36,6 +37,24 @@ def _may_deliver(ctx: Ctx, tasks: list[Task]) -> None:
     leads = {t.lead_department_id for t in tasks}
     if ctx.actor is None or not (ctx.actor.department_id in leads or ctx.actor.id in [t.owner_id for t in tasks]):
         raise Refused("refused.deliver", depts=ctx.join(ctx.dept_name(d) for d in leads))
+
+
+def self_check(ctx: Ctx, standards: list[str], checks: list[tuple[str, bool, str]]) -> list[dict]:
+    """R19: the self-check list is the agreed standards, each ticked met or unmet — a line for
+    something nobody agreed (“随便=是”) is refused, and so is a standard left out."""
+    if not checks:
+        return []
+    by_text = {s.casefold(): s for s in standards}
+    ticked: dict[str, dict] = {}
+    for text, ok, note in checks:
+        standard = by_text.get(text.casefold())
+        if standard is None:
+            raise UserError("error.check_unknown", field="checks", item=text, standards=ctx.join(standards))
+        ticked[standard] = {"standard": standard, "met": ok, "note": note}
+    missing = [s for s in standards if s not in ticked]
+    if missing:
+        raise UserError("error.check_missing", field="checks", missing=ctx.join(missing))
+    return [ticked[s] for s in standards]
 
 
 async def deliver(ctx: Ctx, *, deliverables: str, number: str | None = None, request_id: int | None = None,
@@ -47,9 +66,9 @@ async def deliver(ctx: Ctx, *, deliverables: str, number: str | None = None, req
     _may_deliver(ctx, tasks)
     standards = await standards_of(ctx, request)
     if met is not None:
-        items = [{"standard": s, "met": standard_id(s) in met or s in met} for s in standards]
+        items = [{"standard": s, "met": standard_id(s) in met or s in met, "note": ""} for s in standards]
     else:
-        items = [{"standard": s, "met": ok} for s, ok in checks or []]
+        items = self_check(ctx, standards, checks or [])
     if not deliverables.strip() or not items:
         if met is not None:
             raise UserError("error.required", field="deliverables", name=ctx.t("field.deliverables"))

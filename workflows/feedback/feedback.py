@@ -21,7 +21,7 @@ RESPOND, ESCALATE, REVISE = "feedback.respond", "feedback.escalate", "plan.revis
 
 def card(ctx: Ctx, request: CollaborationRequest, fb: Feedback, key: str, notify: list[int],
          **params: object) -> Card:
-    return Card(title=ctx.t(f"{key}.title", number=request.number, seq=fb.seq), tone="warning",
+    return Card(title=ctx.t(f"{key}.title", number=request.number, seq=fb.seq, **params), tone="warning",
                 text=ctx.t(f"{key}.text", number=request.number, seq=fb.seq, text=fb.text,
                            who=ctx.person_name(fb.author_id), **params), mentions=mentions(ctx, notify))
 
@@ -39,16 +39,21 @@ async def give(ctx: Ctx, *, number: str | None, text: str, about_plan: bool) -> 
     timers.set_timer(ctx, kind=RESPOND, subject=key, request_id=request.id,
                      due_at=hours_later(ctx, ctx.now, ctx.policy.initiator_response_hours), feedback=fb.id)
     extra = {}
-    if about_plan:
+    hours = ctx.policy.initiator_response_hours
+    if about_plan:  # R18: the revising side sees its date the moment the clock starts
         day = ctx.calendar.add_working_days(ctx.today, ctx.policy.revision_working_days)
         timers.set_timer(ctx, kind=REVISE, subject=key, request_id=request.id,
                          due_at=ctx.calendar.at_local(day, ctx.calendar.work_end), feedback=fb.id)
         extra["revise_by"] = day.isoformat()
+        revisers = list(dict.fromkeys([request.initiator_id, *authz.heads(ctx, [request.initiating_department_id])]))
+        outbox.announce(ctx, conversation=request.conversation, people=revisers, card=card(
+            ctx, request, fb, "feedback_plan", revisers, hours=hours, revise_by=day.isoformat(),
+            days=ctx.policy.revision_working_days))
+    else:
+        outbox.post(ctx, conversation=request.conversation,
+                    card=card(ctx, request, fb, "feedback", [request.initiator_id], hours=hours))
     audit.record(ctx, action="feedback.give", subject=key, request_id=request.id,
                  detail={"about_plan": about_plan, **extra})
-    outbox.post(ctx, conversation=request.conversation,
-                card=card(ctx, request, fb, "feedback", [request.initiator_id],
-                          hours=ctx.policy.initiator_response_hours))
     return Reply(text=ctx.t("reply.feedback", number=request.number, seq=fb.seq,
                             hours=ctx.policy.initiator_response_hours))
 
@@ -74,6 +79,9 @@ async def answer(ctx: Ctx, *, number: str | None, seq: int | None, text: str) ->
     fb.answer, fb.answered_by, fb.answered_at = text.strip(), ctx.actor.id, ctx.now  # type: ignore[union-attr]
     await timers.cancel(ctx.uow, subject=keys.feedback_card(fb.id), kinds=[RESPOND, ESCALATE])
     audit.record(ctx, action="feedback.answer", subject=keys.feedback_card(fb.id), request_id=request.id)
+    # R16: the answer reaches whoever asked, privately and in the group
+    outbox.announce(ctx, conversation=request.conversation, people=[fb.author_id], card=card(
+        ctx, request, fb, "feedback_answered", [fb.author_id], answerer=ctx.actor.name, answer=fb.answer))  # type: ignore[union-attr]
     return Reply(text=ctx.t("reply.answered", number=request.number, seq=fb.seq))
 
 

@@ -79,7 +79,8 @@ _ITEM_SPLIT = re.compile(r"[;；\n]+")
 _CONTACT_SPLIT = re.compile(r"[;；,，、\n]+")
 _MILESTONE_SPLIT = re.compile(r"[;；,，、\n]+")
 _PAIR_SEP = re.compile(r"[=:：]")
-_CHECK = re.compile(r"(.+)[=:：]\s*(\S+)\s*|(.+?)\s*([✓✔√✗✘×])\s*|(.+?)\s+(\S+)\s*", re.S)
+_CHECK_MARKED = re.compile(r"(.+)[=:：]\s*(\S+)(?:\s+(.+?))?\s*", re.S)  # 标准=是 [备注]
+_CHECK_TICKED = re.compile(r"(.+?)\s*([✓✔√✗✘×])(?:\s+(.+?))?\s*", re.S)  # 标准 ✓ [备注]
 _SEQ_DATE = re.compile(r"#?\s*(\d+)\s*(?:[=:：]\s*|\s+)(.+)", re.S)
 _TRAIL = " \t\n;；,，|｜"
 
@@ -218,17 +219,19 @@ def _seq_dates(raw: str, name: str, verb: str) -> dict[int, str]:
     return out
 
 
-def _checks(raw: str, name: str, verb: str) -> list[tuple[str, bool]]:
-    """`页面加载≤2秒=是; 完成率100%=✗` → [("页面加载≤2秒", True), ("完成率100%", False)] (R19)."""
-    out: list[tuple[str, bool]] = []
+def _checks(raw: str, name: str, verb: str) -> list[tuple[str, bool, str]]:
+    """`页面加载≤2秒=是; 完成率100%=否 实测98%` → [("页面加载≤2秒", True, ""),
+    ("完成率100%", False, "实测98%")] (R19: each agreed standard, met or not, with a note)."""
+    out: list[tuple[str, bool, str]] = []
     for item in (x.strip() for x in _ITEM_SPLIT.split(raw)):
         if not item:
             continue
-        m = _CHECK.fullmatch(item)
-        groups = [g for g in (m.groups() if m else ()) if g is not None]
-        if len(groups) != 2 or groups[1].casefold() not in CHECK_MARKS or not groups[0].strip():
+        m = _CHECK_MARKED.fullmatch(item)
+        if m is None or m.group(2).casefold() not in CHECK_MARKS:
+            m = _CHECK_TICKED.fullmatch(item)
+        if m is None or m.group(2).casefold() not in CHECK_MARKS or not m.group(1).strip():
             raise _bad_item(name, item, verb)
-        out.append((groups[0].strip(), CHECK_MARKS[groups[1].casefold()]))
+        out.append((m.group(1).strip(), CHECK_MARKS[m.group(2).casefold()], (m.group(3) or "").strip()))
     return out
 
 

@@ -46,6 +46,14 @@ def split_list(raw: str) -> list[str]:
     return [x.strip() for x in _LIST_SPLIT.split(raw) if x.strip()]
 
 
+_ITEM_SPLIT = re.compile(r"[;；\n]+")
+
+
+def split_items(raw: str) -> list[str]:
+    """`页面加载≤2秒；视觉还原度100%` → two standards (R1's 交付标准, each checked in R19)."""
+    return [x.strip() for x in _ITEM_SPLIT.split(raw) if x.strip()]
+
+
 def names(value: Any) -> list[str]:
     """A list of names as a form gives it (a list) or as typed (text)."""
     if not value:

@@ -57,7 +57,11 @@ async def raise_issue(ctx: Ctx, *, number: str | None, draft: IssueDraft) -> Rep
     if not draft.description:
         raise UserError("error.issue_desc", usage="issue")
     involved = dept_ids(ctx, draft.depts, field="depts")
-    responsible = dept_ids(ctx, draft.responsible, field="dept") or involved or request.collaborating
+    responsible = dept_ids(ctx, draft.responsible, field="dept") or (involved if len(involved) == 1 else [])
+    if not responsible:  # R12: someone must own it — ask, never guess
+        candidates = [ctx.dept_name(d) for d in involved or request.collaborating]
+        raise UserError("error.issue_dept", field="dept", usage="issue", depts=ctx.join(candidates),
+                        first=candidates[0] if candidates else "")
     dept = ctx.dept(responsible[0])
     owner = person_id(ctx, draft.owner, field="owner") if draft.owner else (
         dept.liaison_id or dept.head_id if dept else None)

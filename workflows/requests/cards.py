@@ -1,6 +1,8 @@
 """The request card (R1) — the one card that follows a request through its whole life."""
 from __future__ import annotations
 
+from typing import Any
+
 from storage.tables import CollaborationRequest
 from workflows.kernel import authz, keys
 from workflows.cards import Card, CardField, Form, Input, Option
@@ -9,14 +11,22 @@ from workflows.requests.machine import REQUEST
 from workflows.kernel.widgets import STATE_TONE, button, day_text, mention
 
 
+def contact_text(ctx: Ctx, contact: Any) -> str:
+    """`李强（分机8021）`; rows filed before contacts carried a way hold a bare person id."""
+    if isinstance(contact, dict):
+        way = contact.get("way") or ""
+        who = ctx.person_name(contact.get("person"))
+        return ctx.t("contact.with_way", who=who, way=way) if way else who
+    return ctx.person_name(contact)
+
+
 def request_card(ctx: Ctx, request: CollaborationRequest, *, warnings: list[str] | None = None,
                  footer: str = "") -> Card:
     t = ctx.t
     collaborating = ctx.join(ctx.dept_name(d) for d in request.collaborating)
     milestones = ctx.join_items(f"{m['name']} {m['date']}" for m in request.milestones) or "—"
     content = "\n".join(f"{ctx.dept_name(int(d))}: {text}" for d, text in request.content.items())
-    contacts = ctx.join(f"{ctx.dept_name(int(d))}: {ctx.person_name(p)}"
-                        for d, p in request.contacts.items())
+    contacts = "\n".join(f"{ctx.dept_name(int(d))}: {contact_text(ctx, c)}" for d, c in request.contacts.items())
     fields = [
         CardField(t("field.state"), t(f"state.{request.state}")),
         CardField(t("field.initiator"),

@@ -1,6 +1,7 @@
 """Filing and reviewing requests (R1–R4), cancelling them, listing and showing them."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
@@ -61,6 +62,17 @@ def parse_day(ctx: Ctx, text: str, *, field: str) -> date:
         raise UserError("error.bad_date", field=field, text=text) from None
 
 
+_CONTACT = re.compile(r"^\s*([^\s(（/]+)[\s(（/]+(.+?)[)）]?\s*$")
+
+
+def _contact(ctx: Ctx, dept: str, text: str) -> dict[str, Any]:
+    """R1 接口人 with 联系方式: `李强 分机8021`, `李强（8021）`, `李强/@liqiang`."""
+    m = _CONTACT.match(text)
+    if m is None:
+        raise UserError("error.contact_way", field="contacts", dept=dept, who=text.strip())
+    return {"person": person_id(ctx, m.group(1), field="contacts"), "way": m.group(2).strip()}
+
+
 def _number(ctx: Ctx, existing: set[str], year: int) -> str:
     seq = len(existing) + 1
     while (candidate := ctx.policy.number_pattern.format(year=year, seq=seq)) in existing:
@@ -85,18 +97,20 @@ async def file_request(ctx: Ctx, *, draft: RequestDraft) -> Reply:
         raise UserError("error.required", field="depts", name=t("field.collaborating"))
     if not draft.due:
         raise UserError("error.required", field="due", name=t("field.due"))
+    if not draft.standard:  # R1: typed as in the form — what "done" means is agreed up front
+        raise UserError("error.required", field="standard", name=t("field.standard"))
     due = parse_day(ctx, draft.due, field="due")
     if due < ctx.today:
         raise UserError("error.date_in_past", field="due", day=due.isoformat())
     milestones = [{"name": name, "date": parse_day(ctx, when, field="milestones").isoformat()}
                   for name, when in draft.milestones]
     content = {str(dept_ids(ctx, [name], field="content")[0]): text for name, text in draft.content.items()}
-    contacts = {str(dept_ids(ctx, [name], field="contacts")[0]): person_id(ctx, who, field="contacts")
+    contacts = {str(dept_ids(ctx, [name], field="contacts")[0]): _contact(ctx, name, who)
                 for name, who in draft.contacts.items()}
-    for d in collaborating:
-        liaison = ctx.dept(d).liaison_id  # type: ignore[union-attr]
+    for d in [actor.department_id, *collaborating]:  # each side's 接口人 by default: its liaison
+        liaison = ctx.person(ctx.dept(d).liaison_id)  # type: ignore[union-attr]
         if str(d) not in contacts and liaison:
-            contacts[str(d)] = liaison
+            contacts[str(d)] = {"person": liaison.id, "way": liaison.email or ""}
     vague = vague_words(ctx, draft.standard, goal, draft.due, *content.values(),
                         *(str(m[1]) for m in draft.milestones))
 

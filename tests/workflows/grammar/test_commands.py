@@ -47,7 +47,7 @@ BOTH_LANGUAGES = [
     (f"deliver {REF}\ndeliverables: page; visuals\nchecks: loads ≤2s=yes; 100%=✗",
      f"交付 {REF}\n交付物: page; visuals\n自检清单: loads ≤2s=是；100%=否",
      Command(verb="deliver", ref=REF, fields={
-         "deliverables": "page; visuals", "checks": [("loads ≤2s", True), ("100%", False)]})),
+         "deliverables": "page; visuals", "checks": [("loads ≤2s", True, ""), ("100%", False, "")]})),
     (f"accept {REF} pass", f"验收 {REF} 通过", Command(verb="accept", ref=REF, words=["pass"])),
     (f"accept {REF} fail notes: slow", f"验收 {REF} 不通过 验收意见: slow",
      Command(verb="accept", ref=REF, words=["fail"], fields={"notes": "slow"})),
