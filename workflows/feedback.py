@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from storage import counters
 from storage.tables import Feedback, Timer
 from workflows import audit, authz, outbox, timers
 from workflows.cards import Card
@@ -14,7 +15,7 @@ from workflows.context import Ctx
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
 from workflows.issues import hours_later
-from workflows.repo import next_seq, request_by_id, request_by_number
+from workflows.repo import request_by_id, request_by_number
 from workflows.views.common import mentions
 
 
@@ -34,7 +35,9 @@ async def give(ctx: Ctx, *, command: Command) -> Reply:
     if not text:
         raise UserError("error.feedback_empty", usage="feedback")
     about_plan = "plan" in command.words
-    fb = Feedback(request_id=request.id, seq=await next_seq(ctx, Feedback, request.id), author_id=ctx.actor.id,
+    fb = Feedback(request_id=request.id, seq=await counters.next_value(
+        ctx.uow, workspace_id=ctx.workspace.id, name=f"feedback:{request.id}",
+        seed=lambda: counters.max_of(ctx.uow, Feedback.seq, Feedback.request_id == request.id)), author_id=ctx.actor.id,
                   department_id=ctx.actor.department_id, text=text, about_plan=about_plan,
                   created_at=ctx.now)  # type: ignore[union-attr]
     ctx.uow.add(fb)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from storage import counters
 from storage.tables import CollaborationRequest
 from workflows import audit, authz, outbox, timers
 from workflows.context import Ctx
@@ -34,11 +35,21 @@ def parse_day(ctx: Ctx, text: str, *, field: str) -> date:
         raise UserError("error.bad_date", field=field, text=text) from None
 
 
-def _number(ctx: Ctx, existing: set[str], year: int) -> str:
-    seq = len(existing) + 1
-    while (candidate := ctx.policy.number_pattern.format(year=year, seq=seq)) in existing:
-        seq += 1
-    return candidate
+async def _number(ctx: Ctx) -> str:
+    """R2: the workspace's next number from its counter (O(1), distinct under concurrency); a
+    number already taken (rows from before the counter, a changed pattern) is skipped."""
+    ws = ctx.workspace.id
+
+    async def used() -> int:  # only when the counter is created
+        return len(await ctx.uow.all(select(CollaborationRequest.number).where(
+            CollaborationRequest.workspace_id == ws)))
+
+    while True:
+        seq = await counters.next_value(ctx.uow, workspace_id=ws, name="request", seed=used)
+        candidate = ctx.policy.number_pattern.format(year=ctx.today.year, seq=seq)
+        if await ctx.uow.first(select(CollaborationRequest.id).where(
+                CollaborationRequest.workspace_id == ws, CollaborationRequest.number == candidate)) is None:
+            return candidate
 
 
 async def file_request(ctx: Ctx, *, fields: dict[str, Any]) -> Reply:
@@ -77,10 +88,8 @@ async def file_request(ctx: Ctx, *, fields: dict[str, Any]) -> Reply:
     vague = vague_words(ctx, standard, goal, str(fields.get("due") or ""),
                         *content.values(), *(str(m[1]) for m in fields.get("milestones") or []))
 
-    rows = await ctx.uow.all(select(CollaborationRequest.number).where(
-        CollaborationRequest.workspace_id == ctx.workspace.id))
     request = CollaborationRequest(
-        workspace_id=ctx.workspace.id, number=_number(ctx, set(rows), ctx.today.year), title=title,
+        workspace_id=ctx.workspace.id, number=await _number(ctx), title=title,
         goal=goal, initiating_department_id=actor.department_id, initiator_id=actor.id,
         conversation=ctx.conversation, collaborating=collaborating, content=content,
         standard=standard, milestones=milestones, contacts=contacts, due_date=due,

@@ -23,6 +23,8 @@ class Workspace(SQLModel, table=True):
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     # bumped by every org change (import, identity link): replicas cache the org per version
     org_version: int = 0
+    # sha256 of the org file last imported: an unchanged `ORG_FILE` is skipped at start-up
+    org_hash: str = ""
 
 
 class Department(SQLModel, table=True):
