@@ -1,5 +1,6 @@
 """counters: per-workspace number sequences, unique feedback/dispute numbers, the requests'
-conversation index and the org file's hash
+conversation index, the org file's hash and
+who the org file still lists (`active`)
 
 Revision ID: 0003_counters
 Revises: 0001
@@ -50,9 +51,15 @@ def upgrade() -> None:
     with op.batch_alter_table('workspace', schema=None) as batch_op:
         batch_op.add_column(sa.Column('org_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False,
                                       server_default=''))
+    for table in ('person', 'department'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.true()))
 
 
 def downgrade() -> None:
+    for table in ('department', 'person'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('active')
     with op.batch_alter_table('workspace', schema=None) as batch_op:
         batch_op.drop_column('org_hash')
     with op.batch_alter_table('collab_request', schema=None) as batch_op:
