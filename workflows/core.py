@@ -26,7 +26,7 @@ from workflows.commands import CommandError, error_text, parse, usage
 from workflows.context import Ctx, Org
 from workflows.errors import Refused, UserError
 from workflows.estimates import warn_estimated_years
-from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Reply, Tenant
+from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Reply, Tenant, ids_fit
 from workflows.i18n import translator
 from workflows.archive import write_files
 from workflows.rhythms import JOBS
@@ -152,6 +152,8 @@ class Core:
             name, call = type(event).__name__, None
         if call is None:
             raise UserError("error.unknown_action", action=name)
+        if not ids_fit(getattr(event, "value", None)):  # a forged id no id column can hold
+            raise UserError("error.bad_action", action=name)
         try:
             return await call()
         except CommandError as exc:  # a form's fields read through the command grammar

@@ -7,7 +7,8 @@ outbox (DESIGN rule 1).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,43 @@ class Tenant:
         return f"{self.platform}:{self.workspace}"
 
 
+# the largest id a button may carry: ids are 32-bit columns (PostgreSQL "integer out of range")
+MAX_ID = 2**31 - 1
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL text) and lone surrogates (UTF-8)
+
+
+def storable(value: Any) -> Any:
+    """Text every database can store, however it arrived: NUL removed, a lone surrogate (no
+    character at all) replaced by U+FFFD — in strings, dict keys and lists, at any depth."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value) \
+            if _UNSTORABLE.search(value) else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(v) for v in value]
+    return value
+
+
+def ids_fit(value: Any) -> bool:
+    """Every integer of a button's value (or a digit string an id is read from) fits an id
+    column: a forged `{"r": 99999999999}` is a bad action, not a database error."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -MAX_ID <= value <= MAX_ID
+    if isinstance(value, str):
+        digits = value.strip().lstrip("+-")
+        return not (digits.isdigit() and len(digits) > 9 and int(digits) > MAX_ID)
+    if isinstance(value, float):
+        return value != value or abs(value) <= MAX_ID  # NaN: int() refuses it later
+    if isinstance(value, dict):
+        return all(ids_fit(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(ids_fit(v) for v in value)
+    return True
+
+
 @dataclass(frozen=True)
 class Event:
     tenant: Tenant
@@ -36,6 +74,15 @@ class Event:
     conversation: str  # chat/channel id where it happened (a DM: the user's own id)
     event_id: str  # the platform's event id, for de-duplication (DESIGN rule 3)
     at: datetime | None = None  # when the platform says it happened; None → the clock's now
+
+    def __post_init__(self) -> None:
+        """The event boundary: whatever an adapter hands in is text the database can store."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (str, dict, list)):
+                clean = storable(value)
+                if clean is not value and clean != value:
+                    object.__setattr__(self, f.name, clean)
 
 
 @dataclass(frozen=True)
