@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
-from sqlmodel import col, select
 
-from storage.tables import CollaborationRequest
 from workflows import acceptance, archive, changes, deadlines, disputes, feedback, issues, progress
-from workflows import requests, responsibilities
+from workflows import listing, requests, responsibilities
 from workflows.commands import Command, parse, usage
 from workflows.context import Ctx
 from workflows.errors import UserError
@@ -25,14 +23,9 @@ async def _new(ctx: Ctx, c: Command) -> Reply:
 
 
 async def _list(ctx: Ctx, c: Command) -> Reply:
-    query = select(CollaborationRequest).where(CollaborationRequest.workspace_id == ctx.workspace.id)
-    if "all" not in c.words:
-        query = query.where(CollaborationRequest.conversation == ctx.conversation)
-    rows = await ctx.uow.all(query.order_by(col(CollaborationRequest.id)))
-    if not rows:
-        return Reply(text=ctx.t("reply.list_empty"))
-    return Reply(text="\n".join(f"{r.number} · {r.title} · {ctx.t(f'state.{r.state}')} · "
-                                f"{ctx.dept_name(r.initiating_department_id)}" for r in rows))
+    page = await listing.fetch_page(ctx.uow, workspace_id=ctx.workspace.id, conversation=ctx.conversation,
+                                    page=listing.page_number(c.text), all_chats="all" in c.words)
+    return Reply(text=listing.render_page(page, t=ctx.t, dept_name=ctx.dept_name))
 
 
 async def _show(ctx: Ctx, c: Command) -> Reply:
