@@ -27,19 +27,23 @@ def _lines(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:
 
 
 def load_org_text(text: str) -> OrgSpec:
-    """Parse and validate; OrgError lists every problem with its line."""
+    """Parse and validate; OrgError lists every problem with its line. The lines come from a
+    second pass over the text, taken only when there is a problem to place."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
         data: Any = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the file"
         problem = getattr(exc, "problem", None) or str(exc)
         raise OrgError([f"{where}: malformed YAML: {problem}"]) from None
-    lines: dict[Loc, int] = {}
-    if node is not None:
-        _lines(node, (), lines)
-    return parse_org(data, lines=lines)
+    try:
+        return parse_org(data)
+    except OrgError:
+        lines: dict[Loc, int] = {}
+        node = yaml.compose(text, Loader=_Loader)
+        if node is not None:
+            _lines(node, (), lines)
+        return parse_org(data, lines=lines)
 
 
 def digest(text: str) -> str:
