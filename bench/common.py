@@ -112,3 +112,10 @@ async def timed(fn: Callable[[], Awaitable[object]]) -> tuple[float, object]:
 async def median_time(fn: Callable[[], Awaitable[object]], *, runs: int = 30) -> float:
     samples = [(await timed(fn))[0] for _ in range(runs)]
     return statistics.median(samples)
+
+
+def cpu_seconds() -> float:
+    """This process's CPU time (user + system) from /proc/self/stat: what an operation costs
+    the bot, whatever else the shared machine is doing."""
+    fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

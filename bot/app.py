@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-import yaml
+from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -22,9 +22,11 @@ from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.time_settings import TimeSettings
 from storage.db import Database
+from storage.tables import Workspace
 from workflows.clock import Clock, SystemClock, VirtualClock
 from workflows.core import Core
-from workflows.org import parse_org
+from workflows.org import OrgImport, import_org
+from workflows.org_file import digest, read_org_file
 
 log = logging.getLogger("collab.app")
 DEMO_ORG = Path(__file__).parent / "data" / "demo_org.yaml"
@@ -82,7 +84,22 @@ def make_clock(settings: Settings) -> Clock:
 
 
 def load_org_file(path: Path) -> Any:
-    return parse_org(yaml.safe_load(path.read_text(encoding="utf-8")))
+    """The org file's spec, checked (OrgError lists every problem with its line)."""
+    return read_org_file(path)[0]
+
+
+async def import_org_file(db: Database, path: Path, *, dry_run: bool = False,
+                          skip_unchanged: bool = False) -> OrgImport | None:
+    """Import (or with `dry_run` only diff) an org file in one transaction. `skip_unchanged`
+    (every start-up): a file whose hash is the one last imported is not even parsed — None."""
+    text = path.read_bytes().decode("utf-8", errors="strict") if skip_unchanged else ""
+    if skip_unchanged:
+        async with db.uow() as uow:
+            if await uow.first(select(Workspace.id).where(Workspace.org_hash == digest(text))) is not None:
+                return None
+    spec, sha = read_org_file(path)
+    async with db.uow() as uow:
+        return await import_org(uow, spec, digest=sha, dry_run=dry_run)
 
 
 def build(settings: Settings, *, clock: Clock | None = None, time_settings: TimeSettings | None = None,

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import uvicorn
 
-from bot.app import DEMO_ORG, build, load_org_file
+from bot.app import DEMO_ORG, build, import_org_file
 from bot.logging import configure_logging
 from bot.settings import Settings
 from storage.db import Database
 from storage.migrate import upgrade
-from workflows.clock import SystemClock
-from workflows.core import Core
+from workflows.org import OrgError, OrgImport
 
 DEMO_HELP = """
 collab-bot demo — the whole collaboration process on this machine, no chat platform needed.
@@ -46,15 +45,49 @@ def _settings(**overrides: object) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
-async def _prepare(settings: Settings, org: Path | None) -> None:
-    """Create or upgrade the database (Alembic), then import the org file if one is given."""
+async def _prepare(settings: Settings, org: Path | None, *, dry_run: bool = False,
+                   skip_unchanged: bool = True) -> OrgImport | None:
+    """Create or upgrade the database (Alembic), then import the org file if one is given —
+    at start-up only when it changed since the last import (its hash is kept on the workspace)."""
     await asyncio.to_thread(upgrade, settings.database_url)
-    if org is not None:
-        db = Database(settings.database_url)
-        try:
-            await Core(db=db, clock=SystemClock()).import_org(load_org_file(org))
-        finally:
-            await db.dispose()
+    if org is None:
+        return None
+    db = Database(settings.database_url)
+    try:
+        return await import_org_file(db, org, dry_run=dry_run, skip_unchanged=skip_unchanged)
+    finally:
+        await db.dispose()
+
+
+def _start(settings: Settings) -> int:
+    """Upgrade and import `ORG_FILE` before serving; a broken file stops the start (exit 2)
+    with its problems, not a traceback."""
+    try:
+        result = asyncio.run(_prepare(settings, settings.org_file))
+    except (OSError, UnicodeDecodeError, OrgError) as exc:
+        print(f"org file {settings.org_file} refused:\n{exc}", file=sys.stderr)
+        return 2
+    if result is not None:
+        print(result.diff.summary(), flush=True)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    """`collab-bot org import FILE [--dry-run]`: every problem first (exit 2, nothing changed),
+    else a full replacement and what it changed."""
+    try:
+        result = asyncio.run(_prepare(Settings(), args.file, dry_run=args.dry_run, skip_unchanged=False))
+    except (OSError, UnicodeDecodeError, OrgError) as exc:
+        problems = getattr(exc, "problems", [str(exc)])
+        print(f"org import failed: {len(problems)} problem(s) in {args.file}, nothing changed:",
+              file=sys.stderr)
+        for line in problems:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    assert result is not None
+    print(result.diff.summary())
+    print(("dry run, nothing changed: " if args.dry_run else "org imported: ") + str(args.file))
+    return 0
 
 
 def _serve(settings: Settings, *, banner: str = "") -> None:
@@ -101,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
     orgs = sub.add_parser("org", help="org commands").add_subparsers(dest="org_command", required=True)
-    orgs.add_parser("import", help="load an org YAML").add_argument("file", type=Path)
+    imp = orgs.add_parser("import", help="load an org YAML (a full replacement of the org)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--dry-run", action="store_true", help="check the file and show what would change")
     sync = orgs.add_parser("sync", help="read departments and leaders from a platform directory into a YAML")
     sync.add_argument("platform", choices=["feishu"])
     sync.add_argument("--out", type=Path, default=Path("org.yaml"))
@@ -114,11 +149,13 @@ def main(argv: list[str] | None = None) -> int:
                              virtual_clock_start=DEMO_START,
                              database_url=args.database or "sqlite:///collab-demo.db",
                              org_file=args.org or DEMO_ORG)
-        asyncio.run(_prepare(settings, settings.org_file))
+        if code := _start(settings):
+            return code
         _serve(settings, banner=DEMO_HELP)
     elif args.command == "serve":
         settings = _settings(host=args.host, port=args.port)
-        asyncio.run(_prepare(settings, settings.org_file))
+        if code := _start(settings):
+            return code
         _serve(settings)
     elif args.command == "db":
         asyncio.run(_prepare(Settings(), None))
@@ -126,13 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "org" and args.org_command == "sync":
         return _sync_feishu(args)
     elif args.command == "org":
-        settings = Settings()
-        try:
-            asyncio.run(_prepare(settings, args.file))
-        except (OSError, ValueError) as exc:
-            print(f"org import failed: {exc}", file=sys.stderr)
-            return 2
-        print("org imported:", args.file)
+        return _import(args)
     return 0
 
 

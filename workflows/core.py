@@ -227,7 +227,7 @@ class Core:
             linked = set(await uow.all(select(PersonIdentity.person_id).where(
                 PersonIdentity.workspace_id == tenant.id)))
             people = await uow.all(select(Person).where(Person.workspace_id == tenant.id))
-            return [p.email for p in people if p.email and p.id not in linked]
+            return [p.email for p in people if p.email and p.active and p.id not in linked]
 
     async def org_snapshot(self, *, tenant: Tenant) -> dict:
         async with self.db.uow() as uow:
@@ -240,7 +240,7 @@ class Core:
 
     async def import_org(self, spec: "org.OrgSpec") -> str:
         async with self.db.uow() as uow:
-            return (await org.import_org(uow, spec)).id
+            return (await org.import_org(uow, spec)).workspace.id
 
     async def workspace_ids(self) -> list[str]:
         async with self.db.uow() as uow:

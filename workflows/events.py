@@ -7,7 +7,8 @@ outbox (DESIGN rule 1).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,23 @@ class Tenant:
         return f"{self.platform}:{self.workspace}"
 
 
+# the largest id a button may carry: ids are 32-bit columns (PostgreSQL "integer out of range")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL text) and lone surrogates (UTF-8)
+
+
+def storable(value: Any) -> Any:
+    """Text every database can store, however it arrived: NUL removed, a lone surrogate (no
+    character at all) replaced by U+FFFD — in strings, dict keys and lists, at any depth."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value) \
+            if _UNSTORABLE.search(value) else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Event:
     tenant: Tenant
@@ -36,6 +54,15 @@ class Event:
     conversation: str  # chat/channel id where it happened (a DM: the user's own id)
     event_id: str  # the platform's event id, for de-duplication (DESIGN rule 3)
     at: datetime | None = None  # when the platform says it happened; None → the clock's now
+
+    def __post_init__(self) -> None:
+        """The event boundary: whatever an adapter hands in is text the database can store."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (str, dict, list)):
+                clean = storable(value)
+                if clean is not value and clean != value:
+                    object.__setattr__(self, f.name, clean)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
@@ -21,8 +21,38 @@ from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Reply
 
 
 
+MAX_BODY = 256 * 1024  # bytes: a long request form is a few KB
+MAX_DEPTH = 32  # nesting of a JSON body: a card's value is 2 levels deep
+# the virtual clock stays where every date computation (calendars, timers) still works
+CLOCK_RANGE = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc))
+
+
 class BadRequest(ValueError):
-    pass
+    status = 400
+
+
+class TooLarge(BadRequest):
+    status = 413
+
+
+def _checked(value: Any, depth: int = 0) -> Any:
+    """Refuse what parsed but cannot be handled: nesting deeper than MAX_DEPTH, text with a
+    lone surrogate (not a character: no database can store it)."""
+    if depth > MAX_DEPTH:
+        raise BadRequest(f"JSON nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("text is not valid Unicode (a lone surrogate such as \\ud800)") from None
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _checked(k, depth + 1)
+            _checked(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _checked(v, depth + 1)
+    return value
 
 
 def _require(body: Any, *names: str) -> dict[str, Any]:
@@ -67,16 +97,29 @@ class LocalAdapter:
         return None
 
     async def _body(self, request: Request) -> Any:
+        """At most MAX_BODY bytes (read no further), then JSON of bounded depth."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            raise TooLarge(f"body larger than {MAX_BODY} bytes")
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY:
+                raise TooLarge(f"body larger than {MAX_BODY} bytes")
         try:
-            return json.loads(await request.body() or b"null")
+            return _checked(json.loads(bytes(raw) or b"null"))
+        except RecursionError:
+            raise BadRequest(f"JSON nested deeper than {MAX_DEPTH} levels") from None
         except (ValueError, UnicodeDecodeError) as exc:
+            if isinstance(exc, BadRequest):
+                raise
             raise BadRequest(f"malformed JSON: {exc}") from None
 
     async def _guard(self, request: Request, work: Callable[[Any], Awaitable[JSONResponse]]) -> JSONResponse:
         try:
             return await work(await self._body(request))
         except BadRequest as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
     async def post_message(self, request: Request) -> JSONResponse:
         """Someone types in a chat (a DM when `chat` is their own id)."""
@@ -140,15 +183,23 @@ class LocalAdapter:
             try:
                 if "set" in body:
                     when = datetime.fromisoformat(str(body["set"]))
-                    if when.tzinfo is None:
+                    if when.tzinfo is None or when.utcoffset() is None:
                         raise BadRequest("set needs a time zone offset, e.g. 2026-07-01T10:00:00+08:00")
+                else:
+                    value = body["advance_minutes"]
+                    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                        raise BadRequest("advance_minutes must be a number")
+                    minutes = float(value)
+                    if not 0 <= minutes <= (CLOCK_RANGE[1] - CLOCK_RANGE[0]).total_seconds() / 60:
+                        raise BadRequest("advance_minutes must be a finite number of minutes, not negative")
+                    when = self.clock.now() + timedelta(minutes=minutes)
+                if not CLOCK_RANGE[0] <= when < CLOCK_RANGE[1]:
+                    raise BadRequest(f"the clock stays between {CLOCK_RANGE[0].year} and {CLOCK_RANGE[1].year}")
+                if "set" in body:
                     self.clock.set(when)
                 else:
-                    minutes = float(body["advance_minutes"])
-                    if minutes < 0:
-                        raise BadRequest("advance_minutes must not be negative")
                     self.clock.advance(timedelta(minutes=minutes))
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 if isinstance(exc, BadRequest):
                     raise
                 raise BadRequest(f"bad clock value: {exc}") from None

@@ -1,4 +1,5 @@
 """Every table, importable from one place (Alembic's metadata and the repositories use this)."""
+from storage.tables.counter import Counter
 from storage.tables.org import Department, Person, PersonIdentity, Workspace
 from storage.tables.collaboration import (
     Acceptance,
@@ -24,7 +25,7 @@ from storage.tables.reliability import (
 )
 
 __all__ = [
-    "Acceptance", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Delivery", "Department",
+    "Acceptance", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Counter", "Delivery", "Department",
     "Issue", "JobRun", "MessageRef", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
     "ProcessedEvent", "ProgressPost", "Task", "Timer", "WeeklyReport", "Workspace",
 ]

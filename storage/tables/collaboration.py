@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import JSONType, UTCDateTime
@@ -25,7 +25,9 @@ class CollaborationRequest(SQLModel, table=True):
     (as text) to its concrete work; `milestones` is a list of {name, date}."""
 
     __tablename__ = "collab_request"
-    __table_args__ = (UniqueConstraint("workspace_id", "number"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),
+                      # what a chat asks for: the requests of this conversation (list, board)
+                      Index("ix_collab_request_conversation", "workspace_id", "conversation", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(foreign_key="workspace.id", index=True)
@@ -188,6 +190,8 @@ class Feedback(SQLModel, table=True):
     """R16/R18: a collaborating department's feedback or question; the initiator owes an answer
     within 24 h, and feedback on a plan document owes a revision within 3 working days."""
 
+    __table_args__ = (UniqueConstraint("request_id", "seq", name="uq_feedback_seq"),)  # numbered by a counter
+
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="collab_request.id", index=True)
     seq: int = 1
@@ -204,6 +208,8 @@ class Feedback(SQLModel, table=True):
 
 class Dispute(SQLModel, table=True):
     """R15: liaisons could not agree → both department heads, then the VP decides."""
+
+    __table_args__ = (UniqueConstraint("request_id", "seq", name="uq_dispute_seq"),)  # numbered by a counter
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="collab_request.id", index=True)

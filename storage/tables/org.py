@@ -23,6 +23,8 @@ class Workspace(SQLModel, table=True):
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     # bumped by every org change (import, identity link): replicas cache the org per version
     org_version: int = 0
+    # sha256 of the org file last imported: an unchanged `ORG_FILE` is skipped at start-up
+    org_hash: str = ""
 
 
 class Department(SQLModel, table=True):
@@ -35,6 +37,8 @@ class Department(SQLModel, table=True):
     head_id: int | None = None
     liaison_id: int | None = None
     vp_id: int | None = None
+    # False once the org file no longer lists it: kept for the history, out of every choice
+    active: bool = True
 
 
 class Person(SQLModel, table=True):
@@ -49,6 +53,9 @@ class Person(SQLModel, table=True):
     department_id: int | None = Field(default=None, foreign_key="department.id")
     email: str | None = None
     is_admin: bool = False
+    # False once the org file no longer lists them: no department, roles or platform ids; the
+    # row stays so the audit trail and old cards keep their name
+    active: bool = True
 
 
 class PersonIdentity(SQLModel, table=True):

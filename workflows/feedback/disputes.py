@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from storage import counters
 from storage.tables import Dispute, Timer
 from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.cards import Card, CardField
@@ -11,7 +12,7 @@ from workflows.kernel.context import Ctx
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
 from workflows.feedback.machine import DISPUTE, DisputeState
-from workflows.kernel.lookups import dept_ids, next_seq
+from workflows.kernel.lookups import dept_ids
 from workflows.requests.guard import open_request, timer_request
 from workflows.kernel.widgets import button, mentions
 
@@ -47,7 +48,9 @@ async def raise_dispute(ctx: Ctx, *, number: str | None, text: str, depts: list[
     depts = list(dict.fromkeys([x for x in [ctx.actor.department_id, *others] if x]))  # type: ignore[union-attr]
     if len(depts) < 2:
         depts = list(dict.fromkeys([*depts, request.initiating_department_id, *request.collaborating]))
-    d = Dispute(request_id=request.id, seq=await next_seq(ctx, Dispute, request.id), raised_by=ctx.actor.id,
+    d = Dispute(request_id=request.id, seq=await counters.next_value(
+        ctx.uow, workspace_id=ctx.workspace.id, name=f"dispute:{request.id}",
+        seed=lambda: counters.max_of(ctx.uow, Dispute.seq, Dispute.request_id == request.id)), raised_by=ctx.actor.id,
                 departments=depts, text=text, raised_at=ctx.now)  # type: ignore[union-attr]
     ctx.uow.add(d)
     await ctx.uow.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from storage import counters
 from storage.tables import CollaborationRequest, Feedback
 from workflows.cards import Card
 from workflows.errors import Refused, UserError
@@ -12,7 +13,6 @@ from workflows.feedback.machine import FEEDBACK, REVISION, feedback_state, revis
 from workflows.issues.escalation import hours_later
 from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.kernel.context import Ctx
-from workflows.kernel.lookups import next_seq
 from workflows.kernel.widgets import mentions
 from workflows.requests.guard import open_request
 
@@ -30,7 +30,9 @@ async def give(ctx: Ctx, *, number: str | None, text: str, about_plan: bool) -> 
     request = await open_request(ctx, number=number, doing="feedback")
     if not text.strip():
         raise UserError("error.feedback_empty", usage="feedback")
-    fb = Feedback(request_id=request.id, seq=await next_seq(ctx, Feedback, request.id), author_id=ctx.actor.id,
+    fb = Feedback(request_id=request.id, seq=await counters.next_value(
+        ctx.uow, workspace_id=ctx.workspace.id, name=f"feedback:{request.id}",
+        seed=lambda: counters.max_of(ctx.uow, Feedback.seq, Feedback.request_id == request.id)), author_id=ctx.actor.id,
                   department_id=ctx.actor.department_id, text=text.strip(), about_plan=about_plan,
                   created_at=ctx.now)  # type: ignore[union-attr]
     ctx.uow.add(fb)

@@ -58,7 +58,7 @@ SPECS: dict[str, VerbSpec] = {
     "feedback": VerbSpec(keywords=("plan",), needs_text=True),  # R16, R18
     "reply": VerbSpec(needs_text=True),  # R16
     "revise": VerbSpec(needs_text=True),  # R18
-    "dispute": VerbSpec(needs_text=True),  # R15
+    "dispute": VerbSpec(default_field="desc", needs_text=True),  # R15
     "lesson": VerbSpec(needs_text=True),  # R23
     "archive": VerbSpec(),  # R22
     "cancel": VerbSpec(default_field="reason", needs_text=True),

@@ -105,20 +105,20 @@ class Ctx:
 
     def dept_by_name(self, name: str) -> Department | None:
         key = name.strip().lower()
-        return next((d for d in self._depts.values() if d.name.lower() == key), None)
+        return next((d for d in self._depts.values() if d.active and d.name.lower() == key), None)
 
     def person_by_name(self, name: str) -> Person | None:
         """By name, org key, or platform user id (a Slack mention arrives as `@U0123ABCD`)."""
         key = name.strip().lstrip("@").lower()
         found = next((p for p in self._people.values()
-                      if p.name.lower() == key or p.key.lower() == key), None)
+                      if p.active and (p.name.lower() == key or p.key.lower() == key)), None)
         if found is None:
             found = next((self._people.get(pid) for pid, external in self._identity.items()
                           if external.lower() == key), None)
         return found
 
     def departments(self) -> list[Department]:
-        return sorted(self._depts.values(), key=lambda d: d.id or 0)
+        return sorted((d for d in self._depts.values() if d.active), key=lambda d: d.id or 0)
 
     def members(self, dept_id: int) -> list[Person]:
         return [p for p in self._people.values() if p.department_id == dept_id]

@@ -9,7 +9,7 @@ from workflows.events import Reply
 from workflows.grammar import Command, read_form, usage
 from workflows.kernel.context import Ctx
 from workflows.kernel.routes import Routes, Value
-from workflows.requests import service
+from workflows.requests import listing, service
 from workflows.requests.cards import request_form
 from workflows.requests.service import RequestDraft
 
@@ -44,7 +44,8 @@ async def _cancel(ctx: Ctx, c: Command) -> Reply:
 ROUTES = Routes(
     commands={
         "new": _new, "help": _help, "cancel": _cancel,
-        "list": lambda ctx, c: service.list_requests(ctx, everywhere="all" in c.words),
+        "list": lambda ctx, c: service.list_requests(ctx, everywhere="all" in c.words,
+                                                     page=listing.page_number(c.text)),
         "show": lambda ctx, c: service.show(ctx, number=c.ref),
     },
     actions={

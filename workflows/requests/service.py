@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
 
-from sqlmodel import col, select
+from sqlmodel import select
 
+from storage import counters
 from storage.tables import CollaborationRequest
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
@@ -20,6 +21,7 @@ from workflows.kernel.lookups import dept_ids, person_id
 from workflows.cards import Card
 from workflows.kernel.widgets import reason_form
 from workflows.requests.cards import assign_prompt_card, request_card
+from workflows.requests import listing
 from workflows.requests.guard import open_request
 from workflows.requests.machine import REQUEST
 
@@ -73,11 +75,21 @@ def _contact(ctx: Ctx, dept: str, text: str) -> dict[str, Any]:
     return {"person": person_id(ctx, m.group(1), field="contacts"), "way": m.group(2).strip()}
 
 
-def _number(ctx: Ctx, existing: set[str], year: int) -> str:
-    seq = len(existing) + 1
-    while (candidate := ctx.policy.number_pattern.format(year=year, seq=seq)) in existing:
-        seq += 1
-    return candidate
+async def _number(ctx: Ctx) -> str:
+    """R2: the workspace's next number from its counter (O(1), distinct under concurrency); a
+    number already taken (rows from before the counter, a changed pattern) is skipped."""
+    ws = ctx.workspace.id
+
+    async def used() -> int:  # only when the counter is created
+        return len(await ctx.uow.all(select(CollaborationRequest.number).where(
+            CollaborationRequest.workspace_id == ws)))
+
+    while True:
+        seq = await counters.next_value(ctx.uow, workspace_id=ws, name="request", seed=used)
+        candidate = ctx.policy.number_pattern.format(year=ctx.today.year, seq=seq)
+        if await ctx.uow.first(select(CollaborationRequest.id).where(
+                CollaborationRequest.workspace_id == ws, CollaborationRequest.number == candidate)) is None:
+            return candidate
 
 
 async def file_request(ctx: Ctx, *, draft: RequestDraft) -> Reply:
@@ -114,10 +126,8 @@ async def file_request(ctx: Ctx, *, draft: RequestDraft) -> Reply:
     vague = vague_words(ctx, draft.standard, goal, draft.due, *content.values(),
                         *(str(m[1]) for m in draft.milestones))
 
-    rows = await ctx.uow.all(select(CollaborationRequest.number).where(
-        CollaborationRequest.workspace_id == ctx.workspace.id))
     request = CollaborationRequest(
-        workspace_id=ctx.workspace.id, number=_number(ctx, set(rows), ctx.today.year), title=title,
+        workspace_id=ctx.workspace.id, number=await _number(ctx), title=title,
         goal=goal, initiating_department_id=actor.department_id, initiator_id=actor.id,
         conversation=ctx.conversation, collaborating=collaborating, content=content,
         standard=draft.standard, milestones=milestones, contacts=contacts, due_date=due,
@@ -187,15 +197,11 @@ async def cancel(ctx: Ctx, *, number: str | None, reason: str) -> Reply:
     return Reply(text=ctx.t("reply.cancelled", number=request.number))
 
 
-async def list_requests(ctx: Ctx, *, everywhere: bool) -> Reply:
-    query = select(CollaborationRequest).where(CollaborationRequest.workspace_id == ctx.workspace.id)
-    if not everywhere:
-        query = query.where(CollaborationRequest.conversation == ctx.conversation)
-    rows = await ctx.uow.all(query.order_by(col(CollaborationRequest.id)))
-    if not rows:
-        return Reply(text=ctx.t("reply.list_empty"))
-    return Reply(text="\n".join(f"{r.number} · {r.title} · {ctx.t(f'state.{r.state}')} · "
-                                f"{ctx.dept_name(r.initiating_department_id)}" for r in rows))
+async def list_requests(ctx: Ctx, *, everywhere: bool, page: int = 1) -> Reply:
+    """One page of this chat's requests (or the workspace's): never a 2,000-line reply."""
+    found = await listing.fetch_page(ctx.uow, workspace_id=ctx.workspace.id, conversation=ctx.conversation,
+                                     page=page, all_chats=everywhere)
+    return Reply(text=listing.render_page(found, t=ctx.t, dept_name=ctx.dept_name))
 
 
 async def show(ctx: Ctx, *, number: str | None) -> Reply:

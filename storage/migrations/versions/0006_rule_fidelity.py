@@ -1,7 +1,7 @@
 """Who decided a plan change and why (R17: a rejected change says who rejected it and why).
 
 Revision ID: 0006_rule_fidelity
-Revises: 0001
+Revises: 0003_counters
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0006_rule_fidelity"
-down_revision = "0001"
+down_revision = "0003_counters"
 branch_labels = None
 depends_on = None
 

@@ -60,7 +60,7 @@ BOTH_LANGUAGES = [
     (f"revise {REF} v2 uploaded", f"修订 {REF} v2 uploaded",
      Command(verb="revise", ref=REF, text="v2 uploaded")),
     (f"dispute {REF} who owns QA", f"争议 {REF} who owns QA",
-     Command(verb="dispute", ref=REF, text="who owns QA")),
+     Command(verb="dispute", ref=REF, text="who owns QA", fields={"desc": "who owns QA"})),
     (f"lesson {REF} freeze specs early", f"复盘 {REF} freeze specs early",
      Command(verb="lesson", ref=REF, text="freeze specs early")),
     (f"archive {REF}", f"归档 {REF}", Command(verb="archive", ref=REF)),
