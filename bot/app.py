@@ -102,7 +102,7 @@ def build(settings: Settings, *, clock: Clock | None = None, time_settings: Time
         delivery.kick()
 
     if settings.local_platform:
-        adapters["local"] = LocalAdapter(core=facade, clock=clock, workspace=settings.local_workspace,
+        adapters["local"] = LocalAdapter(core=facade, clock=clock, db=db, workspace=settings.local_workspace,
                                          on_clock_change=clock_moved)
     adapters.update(platform_adapters(facade))
     app = App(settings=settings, db=db, clock=clock, core=core, metrics=metrics, delivery=delivery,

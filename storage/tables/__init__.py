@@ -14,6 +14,7 @@ from storage.tables.collaboration import (
     Task,
     WeeklyReport,
 )
+from storage.tables.local import LocalMessage, VirtualTime
 from storage.tables.reliability import (
     AuditEvent,
     JobRun,
@@ -25,6 +26,6 @@ from storage.tables.reliability import (
 
 __all__ = [
     "Acceptance", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Delivery", "Department",
-    "Issue", "JobRun", "MessageRef", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
-    "ProcessedEvent", "ProgressPost", "Task", "Timer", "WeeklyReport", "Workspace",
+    "Issue", "JobRun", "LocalMessage", "MessageRef", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
+    "ProcessedEvent", "ProgressPost", "Task", "Timer", "VirtualTime", "WeeklyReport", "Workspace",
 ]
