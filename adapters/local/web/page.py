@@ -23,7 +23,7 @@ def simulator_page(*, t: Translate, lang: str, workspace: dict[str, Any]) -> str
 <link rel="stylesheet" href="/static/sim/sim.css">
 </head><body>
 <header class="top"><span class="brand">collab-bot</span>
-<nav><b>{e(t("sim.title"))}</b><span class="muted-light">{e(t("sim.subtitle"))}</span>
+<nav><b title="{e(t("sim.subtitle"))}">{e(t("sim.title"))}</b>
 <a href="/board" target="_blank" id="board-link">{e(t("sim.board"))} ↗</a>
 <a href="?lang={other}">{"English" if other == "en" else "中文"}</a></nav>
 <div class="clock" id="clock"><span class="label">{e(t("sim.clock"))}</span> <b id="now">…</b>

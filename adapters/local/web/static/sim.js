@@ -21,9 +21,15 @@ function el(tag, attrs, ...children) {
 }
 
 function fmt(iso, withDay) {
-  const opts = { timeZone: TZ, hour: "2-digit", minute: "2-digit", hour12: false };
+  const opts = { timeZone: TZ, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false };
   if (withDay) Object.assign(opts, { year: "numeric", month: "2-digit", day: "2-digit", weekday: "short" });
   return new Intl.DateTimeFormat(CFG.lang, opts).format(new Date(iso));
+}
+
+function localInput(iso) {  // the virtual time as the workspace reads it, for <input type=datetime-local>
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour === "24" ? "00" : parts.hour}:${parts.minute}`;
 }
 
 function richText(text) {  // light markdown: **bold** and line breaks, everything else as text
@@ -163,6 +169,7 @@ async function refresh(force) {
   if (!force && key === state.version) return;
   state.version = key;
   $("#now").textContent = fmt(info.now, true);
+  if (!$("#clock-at").value || !state.clockTouched) $("#clock-at").value = localInput(info.now);
   const chats = info.chats.includes(state.chat) ? info.chats : [state.chat, ...info.chats];
   $("#chat-list").replaceChildren(...chats.map((c) => el("li", { class: c === state.chat ? "active" : "" },
     el("a", { href: "#", onclick: (ev) => { ev.preventDefault(); openChat(c); } }, "# " + c))));
@@ -216,7 +223,9 @@ async function start() {
   $("#clock-15").addEventListener("click", () => moveClock({ advance_minutes: 15 }));
   $("#clock-2h").addEventListener("click", () => moveClock({ advance_minutes: 120 }));
   $("#clock-next").addEventListener("click", async () => moveClock({ set: (await api("/sim/time?next_workday=1")).at }));
+  $("#clock-at").addEventListener("input", () => { state.clockTouched = true; });
   $("#clock-set").addEventListener("click", async () => {
+    state.clockTouched = false;
     const local = $("#clock-at").value;
     const at = local && await api("/sim/time?local=" + encodeURIComponent(local)).catch(() => null);
     if (!at) { note({ ok: false, reply: S("sim.bad_time") }); return; }
