@@ -135,11 +135,17 @@ class LocalAdapter:
                              "now": self.clock.now().isoformat()})
 
     async def chat_messages(self, request: Request) -> JSONResponse:
-        messages = await self.store.messages(box=self.store.CHAT, key=request.path_params["chat"])
-        return JSONResponse({"messages": [m.as_json() for m in messages]})
+        return await self._box(self.store.CHAT, request.path_params["chat"])
 
     async def user_messages(self, request: Request) -> JSONResponse:
-        messages = await self.store.messages(box=self.store.USER, key=request.path_params["user"])
+        return await self._box(self.store.USER, request.path_params["user"])
+
+    async def _box(self, box: str, key: str) -> JSONResponse:
+        """A chat's or a person's messages; an id no platform would give (NUL, too long) is a
+        400, not a query PostgreSQL refuses."""
+        if not key or len(key) > 200 or "\x00" in key:
+            return JSONResponse({"error": "bad chat or user id"}, status_code=400)
+        messages = await self.store.messages(box=box, key=key)
         return JSONResponse({"messages": [m.as_json() for m in messages]})
 
     async def org(self, request: Request) -> JSONResponse:

@@ -109,7 +109,7 @@ class BoardWeb:
 
     async def request_page(self, request: Request) -> Response:
         async def render(p: Page) -> Response | None:
-            detail = await request_detail(p.ctx, viewer=p.viewer, number=request.path_params["number"])
+            detail = await request_detail(p.ctx, viewer=p.viewer, number=_number(request))
             if detail is None:
                 return None
             return HTMLResponse(pages.request_page(d=detail, t=p.t, lang=p.lang, link=p.link, who=p.viewer.name))
@@ -119,7 +119,7 @@ class BoardWeb:
         fmt = request.path_params["fmt"]
 
         async def render(p: Page) -> Response | None:
-            detail = await request_detail(p.ctx, viewer=p.viewer, number=request.path_params["number"])
+            detail = await request_detail(p.ctx, viewer=p.viewer, number=_number(request))
             if detail is None:
                 return None
             return _download(fmt, request_sheets(detail, p.t), detail.row.number)
@@ -136,6 +136,13 @@ class BoardWeb:
             return HTMLResponse(pages.department_page(name=p.ctx.dept_name(dept), owed=owed, t=p.t, lang=p.lang,
                                                       link=p.link, who=p.viewer.name))
         return await self._serve(request, render)
+
+
+def _number(request: Request) -> str:
+    """A request number as people write it; anything else finds nothing (a 403/404 page, not a
+    query PostgreSQL refuses)."""
+    number = request.path_params["number"]
+    return number if len(number) <= 60 and number.isprintable() else ""
 
 
 def _download(fmt: str, sheets: list, name: str) -> Response | None:

@@ -1,6 +1,10 @@
 """Browser tests: Debian's chromium driven by Playwright (launched by its path — never
-`playwright install`), one browser for the whole session; the app on a real uvicorn server in a
-thread of its own, so the tests drive the browser synchronously."""
+`playwright install`), one browser for all of them; the app on a real uvicorn server in a thread
+of its own, so the tests drive the browser synchronously.
+
+The browser lives for one module only: Playwright's sync API marks an event loop as running in
+the main thread while it is started, and every async test after it would fail to start its own.
+All browser tests are in one module, so that is still one browser per session."""
 from __future__ import annotations
 
 import asyncio
@@ -27,7 +31,7 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     path = chromium_path()
     if path is None:
