@@ -63,13 +63,13 @@ class LocalAdapter:
                 Route("/local/clock", self.set_clock, methods=["POST", "GET"])]
 
     async def start(self) -> None:
-        """A virtual clock resumes where it stood when the demo stopped (time lives in rows)."""
+        """A virtual clock resumes where it stood when the demo stopped (time lives in rows) —
+        or later, when this process was started at a later time: virtual time never goes back."""
         if isinstance(self.clock, VirtualClock):
             saved = await self.store.load_time(self.tenant.id)
-            if saved is not None:
+            if saved is not None and saved > self.clock.now():
                 self.clock.set(saved)
-            else:
-                await self.store.save_time(self.tenant.id, self.clock.now())
+            await self.store.save_time(self.tenant.id, self.clock.now())
 
     async def stop(self) -> None:
         return None

@@ -75,7 +75,12 @@ class BoardWeb:
             lang = normalise(asked or ctx.workspace.locale)
 
             def link(path: str, **query: Any) -> str:
-                return href(path, **query, t=token, lang=asked)
+                """A board link keeping the token and language; `link("", lang="flip")` is this
+                page in the other language."""
+                if query.get("lang") == "flip":
+                    return href(request.url.path, **{**request.query_params,
+                                                     "lang": "en" if lang == "zh-CN" else "zh-CN"})
+                return href(path, **{"t": token, "lang": asked, **query})
 
             response = await render(Page(ctx, viewer, translator(lang), lang, link))
         return response if response is not None else self._refuse(request, 403, "forbidden")

@@ -16,8 +16,11 @@ STATES = ("submitted", "approved", "assigning", "in_progress", "delivered", "rew
 
 
 def _nav(t: Translate, link: Link, who: str) -> str:
+    """The board link, who is looking, and the same page in the other language."""
     me = f'<span class="who">{e(t("web.viewing_as", name=who))}</span>' if who else ""
-    return f'<nav><a href="{e(link("/board"))}">{e(t("web.board"))}</a>{me}</nav>'
+    other = link("", lang="flip")
+    return (f'<nav><a href="{e(link("/board"))}">{e(t("web.board"))}</a>{me}'
+            f'<a class="lang" href="{e(other)}">{e(t("web.other_language"))}</a></nav>')
 
 
 def _due(row: RequestRow, t: Translate) -> str:

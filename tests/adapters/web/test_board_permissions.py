@@ -110,3 +110,14 @@ async def test_exports_and_the_department_view_respect_the_same_rules(board):
     owes = await http.get(f"/board/d/{tech}", params={"t": token(platform, "li")})
     assert owes.status_code == 200 and "页面开发" in owes.text and "产品部" in owes.text
     assert (await http.get(f"/board/d/{tech}", params={"t": token(platform, "guo")})).status_code == 403
+
+
+async def test_the_board_speaks_both_languages_and_the_switch_keeps_the_link(board):
+    platform, http = board
+    t = token(platform, "li")
+    zh = await http.get("/board/r/XT-2026-001", params={"t": t})
+    assert "甘特图" in zh.text and "操作记录" in zh.text
+    switch = zh.text.split('class="lang" href="')[1].split('"')[0].replace("&amp;", "&")
+    en = await http.get(switch)
+    assert en.status_code == 200 and "Gantt chart" in en.text and "Audit trail" in en.text
+    assert "Viewing as 李强" in en.text
