@@ -140,7 +140,11 @@ function renderPeople() {
 async function act(body) {
   const reply = await api("/local/actions", { chat: state.chat, user: state.me, ...body })
     .catch((err) => ({ ok: false, reply: S("sim.submit_failed") + err.message }));
+  if (body.form_id && reply.ok !== false) {  // a submitted form closes, like a modal would
+    state.ephemeral = state.ephemeral.filter((x) => !(x.form && x.form.form?.form_id === body.form_id && x.chat === state.chat));
+  }
   if (reply.reply || reply.form || (reply.card && !body.message_id)) note(reply);
+  else renderEphemeral();
   await refresh(true);
 }
 
