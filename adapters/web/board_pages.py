@@ -30,6 +30,13 @@ def _due(row: RequestRow, t: Translate) -> str:
     return f"{row.due}{late}"
 
 
+def audit_label(action: str, t: Translate) -> str:
+    """An audit action in words; an action with no words yet shows its code alone."""
+    key = f"audit.{action}"
+    label = t(key)
+    return "" if label == key else label
+
+
 def list_page(*, rows: list[RequestRow], t: Translate, lang: str, link: Link, depts: list[tuple[int, str]],
               dept: int | None, state: str, who: str) -> str:
     dept_opts = "".join(f'<option value="{d}"{" selected" if d == dept else ""}>{e(n)}</option>' for d, n in depts)
@@ -78,8 +85,8 @@ def request_page(*, d: RequestDetail, t: Translate, lang: str, link: Link, who: 
                 e(t(f"change_state.{c['state']}")), e(c["by"]), e(c["at"])] for c in d.changes]
     accept = [[e(a["round"]), e(t(f"web.verdict_{a['verdict'] or 'pending'}")), e(a["notes"]), e(a["by"]), e(a["at"])]
               for a in d.acceptance]
-    audit = [[e(a["at"]), e(a["who"]), f"<code>{e(a['action'])}</code>", e(a["subject"]), e(a["change"])]
-             for a in d.audit]
+    audit = [[e(a["at"]), e(a["who"]), f'{e(audit_label(a["action"], t))} <code>{e(a["action"])}</code>',
+              e(a["subject"]), e(a["change"])] for a in d.audit]
     h = lambda *keys: [e(t(k)) for k in keys]  # noqa: E731
     none = e(t("web.none"))
     content = (

@@ -8,6 +8,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from adapters.web.board_pages import audit_label
 from workflows.board.queries import RequestDetail, RequestRow
 from workflows.i18n import Translate
 
@@ -40,7 +41,8 @@ def request_sheets(d: RequestDetail, t: Translate) -> list[Sheet]:
               [[a["round"], t(f"web.verdict_{a['verdict'] or 'pending'}"), a["notes"], a["by"], a["at"]]
                for a in d.acceptance])
     audit = ([t(k) for k in ("web.at", "web.by", "web.action", "web.subject", "web.change")],
-             [[a["at"], a["who"], a["action"], a["subject"], a["change"]] for a in d.audit])
+             [[a["at"], a["who"], audit_label(a["action"], t) or a["action"], a["subject"], a["change"]]
+              for a in d.audit])
     return [(t("web.gantt"), *tasks), (t("web.milestones"), *milestones), (t("web.issues"), *issues),
             (t("web.changes"), *changes), (t("web.acceptance"), *accept), (t("web.audit"), *audit)]
 

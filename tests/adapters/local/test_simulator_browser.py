@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+expect.set_options(timeout=15_000)  # a busy CI machine: the live page polls every 0.8 s
+
 from harness import running_request
 
 FILE = ("/协作 新建\n名称: 新品详情页改版\n背景与目标: 提升转化率\n协作部门: 技术部、设计部\n"
