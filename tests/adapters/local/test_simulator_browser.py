@@ -40,11 +40,12 @@ def test_file_by_typing_approve_by_clicking_everyone_sees_it_and_two_hours_ping_
     card = wang.locator(".msg", has=wang.locator(APPROVE))  # appears live on the head's page
     expect(card).to_contain_text("新品详情页改版")
     expect(card.locator(".mention")).to_contain_text("@王芳")
+    expect(sun.locator(".msg").first).to_contain_text("待初审")
     card.locator(APPROVE).click()
 
-    for page in (wang, sun):  # the card changed for everyone: no approve button any more
+    for page in (wang, sun):  # the card changed for everyone: approved, no approve button any more
+        expect(page.locator(".msg").first).to_contain_text("已通过初审")
         expect(page.locator(APPROVE)).to_have_count(0)
-        expect(page.locator(".msg").first).to_contain_text("王芳")
 
     act_as(sun, "lin")  # 设计部's liaison raises an urgent issue for 技术部
     say(sun, ISSUE)
