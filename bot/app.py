@@ -16,6 +16,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from adapters.local.adapter import LocalAdapter
+from adapters.local.web.routes import Simulator
+from adapters.web.board import BoardWeb
 from bot.delivery import DeliveryWorker
 from bot.metrics import InstrumentedCore, Metrics, metrics_route
 from bot.scheduler import Scheduler
@@ -119,7 +121,7 @@ def build(settings: Settings, *, clock: Clock | None = None, time_settings: Time
         delivery.kick()
 
     if settings.local_platform:
-        adapters["local"] = LocalAdapter(core=facade, clock=clock, workspace=settings.local_workspace,
+        adapters["local"] = LocalAdapter(core=facade, clock=clock, db=db, workspace=settings.local_workspace,
                                          on_clock_change=clock_moved)
     adapters.update(platform_adapters(facade))
     app = App(settings=settings, db=db, clock=clock, core=core, metrics=metrics, delivery=delivery,
@@ -146,6 +148,19 @@ def platform_adapters(core: Any) -> dict[str, Any]:
     return found
 
 
+def web_routes(app: App) -> list[Any]:
+    """The board on every server; the simulator (`/`) with the local platform. The demo's own
+    workspace is open (a sample org on a virtual clock); anything else needs a signed link."""
+    settings, routes = app.settings, []
+    local = f"local:{settings.local_workspace}"
+    demo = settings.local_platform and settings.virtual_clock
+    routes += BoardWeb(db=app.db, clock=app.clock, secret=settings.board_secret,
+                       open_workspace=local if demo else None).routes()
+    if settings.local_platform:
+        routes += Simulator(db=app.db, clock=app.clock, workspace_id=local).routes()
+    return routes
+
+
 def asgi(app: App) -> Starlette:
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"ok": True, "platforms": sorted(app.adapters), "now": app.clock.now().isoformat()})
@@ -161,4 +176,5 @@ def asgi(app: App) -> Starlette:
     routes = [Route("/healthz", healthz), metrics_route(app.metrics, db=app.db, clock=app.clock)]
     for adapter in app.adapters.values():
         routes += adapter.routes()
+    routes += web_routes(app)
     return Starlette(routes=routes, lifespan=lifespan)

@@ -17,7 +17,8 @@ from workflows.org import OrgError, OrgImport
 
 DEMO_HELP = """
 collab-bot demo — the whole collaboration process on this machine, no chat platform needed.
-Local platform API on http://{host}:{port} (virtual clock, now {now}; org: {org}).
+Open the simulator: http://{host}:{port}/  (the progress board: http://{host}:{port}/board)
+Local platform API on http://{host}:{port} (virtual clock, resuming where it stood; org: {org}).
 
 Try it (the group chat is any name, people are the org's ids — GET /local/org lists them):
 
@@ -95,7 +96,7 @@ def _serve(settings: Settings, *, banner: str = "") -> None:
     configure_logging(settings.log_level, json_lines=not banner)
     app = build(settings)
     if banner:
-        print(banner.format(host=settings.host, port=settings.port, now=app.clock.now().isoformat(),
+        print(banner.format(host=settings.host, port=settings.port,
                             org=settings.org_file), flush=True)
     uvicorn.run(app.asgi, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 

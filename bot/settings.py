@@ -19,3 +19,6 @@ class Settings(BaseSettings):
     local_workspace: str = "demo"
     virtual_clock: bool = False  # demo/tests: time moves only through POST /local/clock
     virtual_clock_start: str = ""  # ISO datetime with offset; empty → now
+    board_base_url: str = ""  # where people open /board; links are <base>/board?t=…
+    board_secret: str = ""  # signs personal board links (empty: none are issued)
+    board_link_hours: float = 24.0  # a board link's lifetime

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from adapters.base import DeliveryError, DeliveryResult, Outbound
 from adapters.local.store import LocalStore
+from storage.db import Database
 from workflows.cards import Card
 from workflows.clock import Clock, VirtualClock
 from workflows.grammar import command_text
@@ -75,23 +76,30 @@ class LocalAdapter:
     rate_per_second = 1000.0
     rate_per_chat = 1000.0
 
-    def __init__(self, *, core: Any, clock: Clock, workspace: str = "demo",
+    def __init__(self, *, core: Any, clock: Clock, db: Database, workspace: str = "demo",
                  on_clock_change: Callable[[], Awaitable[None]] | None = None) -> None:
         self.core, self.clock, self.workspace = core, clock, workspace
         self.tenant = Tenant("local", workspace)
-        self.store = LocalStore()
+        self.store = LocalStore(db=db, workspace_id=self.tenant.id)
         self.on_clock_change = on_clock_change
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/local/messages", self.post_message, methods=["POST"]),
                 Route("/local/actions", self.post_action, methods=["POST"]),
+                Route("/local/chats", self.chats, methods=["GET"]),
                 Route("/local/chats/{chat}/messages", self.chat_messages, methods=["GET"]),
                 Route("/local/users/{user}/messages", self.user_messages, methods=["GET"]),
                 Route("/local/org", self.org, methods=["GET"]),
                 Route("/local/clock", self.set_clock, methods=["POST", "GET"])]
 
     async def start(self) -> None:
-        return None
+        """A virtual clock resumes where it stood when the demo stopped (time lives in rows) —
+        or later, when this process was started at a later time: virtual time never goes back."""
+        if isinstance(self.clock, VirtualClock):
+            saved = await self.store.load_time(self.tenant.id)
+            if saved is not None and saved > self.clock.now():
+                self.clock.set(saved)
+            await self.store.save_time(self.tenant.id, self.clock.now())
 
     async def stop(self) -> None:
         return None
@@ -155,16 +163,28 @@ class LocalAdapter:
                                       event_id=event_id, message=message, action_id=b["action_id"], value=value)
             reply = await self.core.handle(event)
             if reply.card is not None and message and not reply.refused:
-                self.store.replace(message, reply.card, self.clock.now())
+                await self.store.replace(message, reply.card, self.clock.now())
             return JSONResponse(reply_json(reply))
         return await self._guard(request, work)
 
+    async def chats(self, request: Request) -> JSONResponse:
+        """The group chats with any message, most recently active first, and a version that
+        changes whenever anything shown changes (a live page polls it)."""
+        return JSONResponse({"chats": await self.store.chats(), "version": await self.store.version(),
+                             "now": self.clock.now().isoformat()})
+
     async def chat_messages(self, request: Request) -> JSONResponse:
-        messages = self.store.chats.get(request.path_params["chat"], [])
-        return JSONResponse({"messages": [m.as_json() for m in messages]})
+        return await self._box(self.store.CHAT, request.path_params["chat"])
 
     async def user_messages(self, request: Request) -> JSONResponse:
-        messages = self.store.users.get(request.path_params["user"], [])
+        return await self._box(self.store.USER, request.path_params["user"])
+
+    async def _box(self, box: str, key: str) -> JSONResponse:
+        """A chat's or a person's messages; an id no platform would give (NUL, too long) is a
+        400, not a query PostgreSQL refuses."""
+        if not key or len(key) > 200 or "\x00" in key:
+            return JSONResponse({"error": "bad chat or user id"}, status_code=400)
+        messages = await self.store.messages(box=box, key=key)
         return JSONResponse({"messages": [m.as_json() for m in messages]})
 
     async def org(self, request: Request) -> JSONResponse:
@@ -203,6 +223,7 @@ class LocalAdapter:
                 if isinstance(exc, BadRequest):
                     raise
                 raise BadRequest(f"bad clock value: {exc}") from None
+            await self.store.save_time(self.tenant.id, self.clock.now())
             if self.on_clock_change is not None:
                 await self.on_clock_change()
             return JSONResponse({"now": self.clock.now().isoformat()})
@@ -212,12 +233,13 @@ class LocalAdapter:
         card = Card.from_dict(message.payload["card"])
         now = self.clock.now()
         if message.kind == "update":
-            if self.store.replace(message.platform_message_id, card, now) is None:
+            if await self.store.replace(message.platform_message_id, card, now) is None:
                 raise DeliveryError(f"no message {message.platform_message_id}", retryable=False)
             return DeliveryResult(platform_message_id=message.platform_message_id)
         if message.kind in ("dm", "urgent"):
-            msg = self.store.add(box=self.store.users, key=message.conversation, card=card, now=now,
-                                 urgent=message.kind == "urgent", escalation=str(message.payload.get("escalation", "")))
+            msg = await self.store.add(box=self.store.USER, key=message.conversation, card=card, now=now,
+                                       urgent=message.kind == "urgent",
+                                       escalation=str(message.payload.get("escalation", "")))
         else:
-            msg = self.store.add(box=self.store.chats, key=message.conversation, card=card, now=now)
+            msg = await self.store.add(box=self.store.CHAT, key=message.conversation, card=card, now=now)
         return DeliveryResult(platform_message_id=msg.id)

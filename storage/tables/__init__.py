@@ -15,6 +15,7 @@ from storage.tables.collaboration import (
     Task,
     WeeklyReport,
 )
+from storage.tables.local import LocalMessage, VirtualTime
 from storage.tables.reliability import (
     AuditEvent,
     JobRun,
@@ -26,6 +27,6 @@ from storage.tables.reliability import (
 
 __all__ = [
     "Acceptance", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Counter", "Delivery", "Department",
-    "Issue", "JobRun", "MessageRef", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
-    "ProcessedEvent", "ProgressPost", "Task", "Timer", "WeeklyReport", "Workspace",
+    "Issue", "JobRun", "LocalMessage", "MessageRef", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
+    "ProcessedEvent", "ProgressPost", "Task", "Timer", "VirtualTime", "WeeklyReport", "Workspace",
 ]

@@ -11,7 +11,7 @@ from workflows.events import Reply
 from workflows.grammar import Command
 from workflows.grammar.vocabulary import VERDICTS
 from workflows.kernel.context import Ctx
-from workflows.kernel.routes import Routes, Value
+from workflows.kernel.routes import BadValue, Routes, Value
 
 
 async def _deliver(ctx: Ctx, c: Command) -> Reply:
@@ -41,7 +41,7 @@ def _verdict(verdict: Verdict):
 async def _verdict_form(ctx: Ctx, fields: Mapping[str, Any], value: Value) -> Reply:
     verdict = value.text("verdict")
     if verdict not in (Verdict.FAIL, Verdict.REWORK):
-        raise UserError("error.bad_action", action="acceptance.verdict")
+        raise BadValue("acceptance.verdict")
     return await service.accept(ctx, verdict=Verdict(verdict), delivery_id=value.id("dv"),
                                 notes=str(fields.get("reason") or ""), rework_due=str(fields.get("rework_due") or ""))
 
