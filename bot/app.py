@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -27,6 +27,7 @@ from storage.db import Database
 from storage.tables import Workspace
 from workflows.clock import Clock, SystemClock, VirtualClock
 from workflows.core import Core
+from workflows.kernel.context import Links
 from workflows.org import OrgImport, import_org
 from workflows.org_file import digest, read_org_file
 
@@ -108,7 +109,9 @@ def build(settings: Settings, *, clock: Clock | None = None, time_settings: Time
           db: Database | None = None) -> App:
     clock = clock or make_clock(settings)
     db = db or Database(settings.database_url)
-    core = Core(db=db, clock=clock, archive_dir=settings.archive_dir)
+    links = Links(base_url=settings.board_base_url, secret=settings.board_secret,
+                  ttl=timedelta(hours=settings.board_link_hours)) if settings.board_secret else None
+    core = Core(db=db, clock=clock, archive_dir=settings.archive_dir, links=links)
     metrics = Metrics()
     adapters: dict[str, Any] = {}
     delivery = DeliveryWorker(db=db, clock=clock, adapters=adapters, settings=time_settings, metrics=metrics)

@@ -77,10 +77,10 @@ class LocalPlatform:
 
 
 async def start_platform(database_url: str, schema: str | None, *, start: datetime, org=DEMO_ORG,
-                         import_org: bool = True):
+                         import_org: bool = True, **settings_values: Any):
     """Returns (platform, server, task); `stop_platform` ends them."""
     settings = Settings(database_url=database_url, local_platform=True, virtual_clock=True,
-                        archive_dir=None)  # type: ignore[arg-type]
+                        archive_dir=None, **settings_values)  # type: ignore[arg-type]
     app = build(settings, clock=VirtualClock(start), time_settings=TimeSettings(tick_sweep_seconds=0.2),
                 db=Database(database_url, schema=schema))
     if import_org:  # a restart finds its database as it was

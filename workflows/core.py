@@ -18,7 +18,7 @@ from storage.tables import AuditEvent, Person, PersonIdentity, ProcessedEvent, T
 from workflows import org
 from workflows.clock import Clock
 from workflows.grammar import CommandError, error_text, parse, usage
-from workflows.kernel.context import Ctx, Org
+from workflows.kernel.context import Ctx, Links, Org
 from workflows.errors import Refused, Unavailable, UserError
 from workflows.kernel.estimates import warn_estimated_years
 from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Reply, Tenant
@@ -43,8 +43,9 @@ class _Abort(Exception):
 
 
 class Core:
-    def __init__(self, *, db: Database, clock: Clock, archive_dir: Path | None = None) -> None:
-        self.db, self.clock, self.archive_dir = db, clock, archive_dir
+    def __init__(self, *, db: Database, clock: Clock, archive_dir: Path | None = None,
+                 links: Links | None = None) -> None:
+        self.db, self.clock, self.archive_dir, self.links = db, clock, archive_dir, links
         self._orgs: dict[str, Org] = {}
         self._workspaces: dict[str, Workspace] = {}
 
@@ -125,7 +126,7 @@ class Core:
     async def _ctx(self, uow: UnitOfWork, ws: Workspace, *, conversation: str = "") -> Ctx:
         """A context with the org from the cache while the workspace's `org_version` matches."""
         ctx = Ctx(uow=uow, workspace=ws, now=self.clock.now(), conversation=conversation,
-                  org=self._orgs.get(ws.id))
+                  org=self._orgs.get(ws.id), links=self.links)
         await ctx.load_org()
         self._orgs[ws.id] = ctx.org  # type: ignore[assignment]
         return ctx

@@ -3,7 +3,7 @@ policy, calendar and language, the acting person and the time."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
 from sqlmodel import select
@@ -40,6 +40,15 @@ async def load_org(uow: UnitOfWork, workspace: Workspace) -> Org:
                by_external={i.external_id: i.person_id for i in links})
 
 
+@dataclass(frozen=True)
+class Links:
+    """The deployment's board: base URL, signing secret and a link's lifetime (R22, R37)."""
+
+    base_url: str
+    secret: str
+    ttl: timedelta
+
+
 @dataclass
 class Ctx:
     uow: UnitOfWork
@@ -51,6 +60,7 @@ class Ctx:
     reply_card: Card | None = None
     exports: list[Any] = field(default_factory=list)  # archive documents to write after commit
     org: Org | None = None
+    links: "Links | None" = None  # where personal board links point (`serve` with a secret)
 
     def __post_init__(self) -> None:
         self.policy: Policy = policy_for(self.workspace.settings)
