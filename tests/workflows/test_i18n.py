@@ -53,3 +53,8 @@ def test_english_lists_are_written_with_english_punctuation():
 
     assert translator("en")("list.sep").join(["Engineering", "Marketing"]) == "Engineering, Marketing"
     assert translator("zh-CN")("list.sep").join(["技术部", "设计部"]) == "技术部、设计部"
+
+
+def test_no_message_shows_an_escaped_line_break():
+    for locale in ("zh-CN", "en"):
+        assert [k for k, v in catalog(locale).items() if "\\n" in v] == []

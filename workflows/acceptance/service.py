@@ -2,8 +2,6 @@
 deadline)."""
 from __future__ import annotations
 
-from datetime import time, timedelta
-
 from sqlmodel import col, select
 
 from storage.tables import Acceptance, CollaborationRequest, Delivery, Task
@@ -22,6 +20,7 @@ from workflows.requests.cards import request_card
 from workflows.requests.guard import open_request
 from workflows.requests.machine import REQUEST
 from workflows.requests.service import parse_day
+from workflows.tasks.deadlines import overdue_at
 
 REWORK_DUE = "rework.due"
 
@@ -132,6 +131,8 @@ async def accept(ctx: Ctx, *, verdict: Verdict, delivery_id: int | None = None, 
     if verdict != Verdict.PASS:
         due = (parse_day(ctx, rework_due, field="rework_due") if rework_due
                else ctx.calendar.add_working_days(ctx.today, ctx.policy.rework_working_days))
+        if due < ctx.today:
+            raise UserError("error.date_in_past", field="rework_due", day=due.isoformat())
     ctx.uow.add(Acceptance(request_id=request.id, delivery_id=delivery.id, verdict=str(verdict), notes=notes,
                            rework_due=due, decided_by=ctx.actor.id, decided_at=ctx.now))
     before = request.state
@@ -158,6 +159,8 @@ async def accept(ctx: Ctx, *, verdict: Verdict, delivery_id: int | None = None, 
         text=ctx.t("verdict_notice.text", who=ctx.actor.name, reason=notes, day=due.isoformat()),
         mentions=mentions(ctx, delivering)))
     timers.set_timer(ctx, kind=REWORK_DUE, subject=keys.delivery_card(delivery.id), request_id=request.id,
-                     due_at=ctx.calendar.at_local(due + timedelta(days=1), time(0, 0)), delivery=delivery.id)
-    return Reply(text=ctx.t("reply.rework", number=request.number, day=due.isoformat(),
-                            verdict=ctx.t(f"verdict.{verdict}")))
+                     due_at=overdue_at(ctx, due), delivery=delivery.id)
+    late = [ctx.t("warning.after_request_due", what=ctx.t("field.rework_due"), day=due.isoformat(),
+                  due=request.due_date.isoformat())] if request.due_date and due > request.due_date else []
+    return Reply(text="\n".join([ctx.t("reply.rework", number=request.number, day=due.isoformat(),
+                                       verdict=ctx.t(f"verdict.{verdict}")), *late]))

@@ -114,8 +114,11 @@ async def file_request(ctx: Ctx, *, draft: RequestDraft) -> Reply:
     due = parse_day(ctx, draft.due, field="due")
     if due < ctx.today:
         raise UserError("error.date_in_past", field="due", day=due.isoformat())
-    milestones = [{"name": name, "date": parse_day(ctx, when, field="milestones").isoformat()}
-                  for name, when in draft.milestones]
+    milestones = [{"name": name, "date": parse_day(ctx, when, field="milestones")} for name, when in draft.milestones]
+    for m in milestones:
+        if m["date"] < ctx.today:
+            raise UserError("error.milestone_in_past", field="milestones", name=m["name"], day=m["date"].isoformat())
+    milestones = [{"name": m["name"], "date": m["date"].isoformat()} for m in milestones]
     content = {str(dept_ids(ctx, [name], field="content")[0]): text for name, text in draft.content.items()}
     contacts = {str(dept_ids(ctx, [name], field="contacts")[0]): _contact(ctx, name, who)
                 for name, who in draft.contacts.items()}

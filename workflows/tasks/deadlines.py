@@ -4,7 +4,7 @@ re-plan. Every handler re-reads its subject under a lock and does nothing if it 
 from __future__ import annotations
 
 import logging
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from storage.tables import CollaborationRequest, Task, Timer
 from workflows.cards import Card
@@ -23,20 +23,28 @@ TASK_OVERDUE, TASK_RISK_CHECK, TASK_LATE = "task.overdue", "task.risk_check", "t
 TASK_TIMERS = [TASK_OVERDUE, TASK_RISK_CHECK, TASK_LATE]
 
 
+def overdue_at(ctx: Ctx, due: date, *, working_days_late: int = 0) -> datetime:
+    """When a date's lateness is announced: a day is due at its end of work (17:00 by policy),
+    so the notice goes out at the start of the next working day — never at midnight, never on
+    a holiday. `working_days_late` more working days for R11's "more than N days late"."""
+    cal = ctx.calendar
+    day = cal.add_working_days(due, working_days_late) if working_days_late else due
+    return cal.at_local(cal.next_working_day(day), cal.work_start)
+
+
 def schedule_task_timers(ctx: Ctx, request: CollaborationRequest, task: Task) -> None:
-    """R9 overdue, R10 the 2-working-day risk check, R11 more than N days late."""
+    """R9 overdue, R10 the 2-working-day risk check, R11 more than N working days late. A date
+    already past fires at once: a task due before it was signed off is flagged, not forgotten."""
     if task.due_date is None:
         return
     cal, subject = ctx.calendar, keys.task_subject(task.id)
-    day_after: date = task.due_date + timedelta(days=1)
     timers.set_timer(ctx, kind=TASK_OVERDUE, subject=subject, request_id=request.id,
-                     due_at=cal.at_local(day_after, time(0, 0)), task=task.id)
+                     due_at=overdue_at(ctx, task.due_date), task=task.id, allow_past=True)
     check_day = cal.add_working_days(task.due_date, -ctx.policy.risk_check_working_days)
     timers.set_timer(ctx, kind=TASK_RISK_CHECK, subject=subject, request_id=request.id,
                      due_at=cal.at_local(check_day, time(10, 0)), task=task.id)
-    late = task.due_date + timedelta(days=ctx.policy.late_days_high_risk + 1)
-    timers.set_timer(ctx, kind=TASK_LATE, subject=subject, request_id=request.id,
-                     due_at=cal.at_local(late, time(0, 0)), task=task.id)
+    timers.set_timer(ctx, kind=TASK_LATE, subject=subject, request_id=request.id, task=task.id, allow_past=True,
+                     due_at=overdue_at(ctx, task.due_date, working_days_late=ctx.policy.late_days_high_risk))
 
 
 def stakeholders_of_risk(ctx: Ctx, request: CollaborationRequest, task: Task) -> list[int]:

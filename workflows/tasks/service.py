@@ -61,6 +61,8 @@ def build_task(ctx: Ctx, spec: TaskSpec, *, request: CollaborationRequest, seq: 
         raise UserError("error.one_lead", field="lead", seq=seq)
     accountable = dept_ids(ctx, spec.accountable, field="accountable")
     due = parse_day(ctx, spec.due, field="due")
+    if due < ctx.today:  # a date already gone is a typo or a question, never silently accepted
+        raise UserError("error.task_date_in_past", field="due", seq=seq, day=due.isoformat())
     start = parse_day(ctx, spec.start, field="start") if spec.start else None
     if start and start > due:
         raise UserError("error.start_after_due", field="start", seq=seq)
@@ -116,7 +118,11 @@ async def assign(ctx: Ctx, *, request_id: int | None = None, number: str | None 
     await timers.cancel(ctx.uow, subject=key, kinds=[CONFIRM_REMIND])
     timers.set_timer(ctx, kind=CONFIRM_REMIND, subject=key, request_id=request.id,
                      due_at=ctx.now + timedelta(hours=ctx.policy.confirm_remind_hours))
-    return Reply(text=ctx.t("reply.assigned", number=request.number, count=len(new), total=len(tasks)))
+    late = [ctx.t("warning.after_request_due", what=f"{t.seq}. {t.title}", day=t.due_date.isoformat(),
+                  due=request.due_date.isoformat()) for t in new
+            if request.due_date and t.due_date and t.due_date > request.due_date]
+    return Reply(text="\n".join([ctx.t("reply.assigned", number=request.number, count=len(new), total=len(tasks)),
+                                 *late]))
 
 
 async def confirm(ctx: Ctx, *, request_id: int, dept_id: int) -> Reply:

@@ -44,13 +44,18 @@ async def test_the_risk_check_counts_working_days_across_national_day_and_overdu
     late = next(b for b in check["card"]["buttons"] if b["action_id"] == "task.will_be_late")
     assert (await platform.click("zheng", {**late, "message_id": check["id"]}, chat="zheng"))["ok"]
     assert titled(await platform.dms("sun"), "将延期")  # R10: the initiator is told
-    # R9: past the due date and not done → 延期, owner / initiator / lead head told
+    # R9: due means the end of Fri 10/9's working day; no midnight ping — the next working day
+    # (Sat 10/10, a 调休 make-up day) at 09:00 it is 延期, owner / initiator / lead head told
     await platform.set_time(datetime(2026, 10, 10, 0, 0, tzinfo=SH))
+    assert titled(await platform.dms("li"), "已延期") == []
+    await platform.set_time(datetime(2026, 10, 10, 9, 0, tzinfo=SH))
     assert titled(await platform.dms("li"), "已延期")
     board = await platform.say("sun", "/协作 看板 XT-2026-001")
     assert "延期" in board["card"]["text"]
-    # R11: more than 3 days late → risk high and the initiating side asked to re-plan
-    await platform.set_time(datetime(2026, 10, 13, 0, 0, tzinfo=SH))
+    # R11: more than 3 working days late (10/10, 10/12, 10/13) → on 10/14 risk high, re-plan asked
+    await platform.set_time(datetime(2026, 10, 13, 9, 0, tzinfo=SH))
+    assert titled(await platform.dms("wang"), "延期超过3天") == []
+    await platform.set_time(datetime(2026, 10, 14, 9, 0, tzinfo=SH))
     assert titled(await platform.dms("wang"), "延期超过3天")
     assert "风险 高" in (await platform.say("sun", "/协作 看板 XT-2026-001"))["card"]["text"]
 
@@ -99,6 +104,8 @@ async def test_a_missed_rework_deadline_is_announced(platform):
     await platform.say("zheng", "/协作 交付 XT-2026-001\n交付物: 包\n自检: 页面加载时间≤2秒=是")
     assert (await platform.say("sun", "/协作 验收 XT-2026-001 返工 缺少接口文档\n返工截止: 7/15"))["ok"]
     await platform.set_time(datetime(2026, 7, 16, 0, 0, tzinfo=SH))
+    assert titled(await platform.messages(), "返工已超期") == []  # due means the end of 7/15's work
+    await platform.set_time(datetime(2026, 7, 16, 9, 0, tzinfo=SH))
     assert titled(await platform.messages(), "返工已超期")
 
 
