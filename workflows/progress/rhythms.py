@@ -2,6 +2,7 @@
 17:00 who posted / who missed) and R8 (Friday weekly report). When they run: `kernel.ticks`."""
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from sqlmodel import col, select
 
@@ -18,6 +19,7 @@ from workflows.tasks.machine import TaskStatus
 from workflows.issues.machine import UNRESOLVED
 
 EXECUTING = sorted(EXEC)
+log = logging.getLogger("collab.rhythms")
 
 
 async def _posts(ctx: Ctx, tasks: list[Task], start: date, end: date) -> list[ProgressPost]:
@@ -33,17 +35,25 @@ async def _open_tasks(ctx: Ctx, request: CollaborationRequest) -> list[Task]:
 
 
 async def daily_remind(ctx: Ctx, day: date) -> None:
-    """R7 16:30: owners who have not posted today are reminded privately."""
+    """R7 16:30: each owner who has not posted gets ONE private reminder listing all their
+    tasks. Run late (a catch-up after 17:00) it sends nothing: the summary has been posted."""
+    if ctx.now >= ctx.calendar.at_local(day, ctx.policy.daily_due_at):
+        log.info("daily reminder for %s skipped: the %s summary time has passed", day,
+                 ctx.policy.daily_due_at.strftime("%H:%M"))
+        return
+    owed: dict[int, list[str]] = {}
     for request in await requests_in(ctx, EXECUTING):
         tasks = await _open_tasks(ctx, request)
         posted = {p.task_id for p in await _posts(ctx, tasks, day, day)}
         for task in tasks:
             if task.id not in posted:
-                outbox.direct(ctx, person_id=task.owner_id, card=Card(
-                    title=ctx.t("daily_remind.title", number=request.number), tone="warning",
-                    text=ctx.t("daily_remind.text", number=request.number, seq=task.seq, task=task.title,
-                               due=ctx.policy.daily_due_at.strftime("%H:%M")),
-                    mentions=mention(ctx, task.owner_id)))
+                owed.setdefault(task.owner_id, []).append(ctx.t(
+                    "daily_remind.line", number=request.number, seq=task.seq, task=task.title))
+    for owner, lines in owed.items():
+        outbox.direct(ctx, person_id=owner, card=Card(
+            title=ctx.t("daily_remind.title", count=len(lines)), tone="warning",
+            text=ctx.t("daily_remind.text", due=ctx.policy.daily_due_at.strftime("%H:%M"), tasks="\n".join(lines)),
+            mentions=mention(ctx, owner)))
 
 
 async def daily_summary(ctx: Ctx, day: date) -> None:

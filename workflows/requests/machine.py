@@ -51,6 +51,7 @@ REQUEST = Machine("request", RequestState, {
 # activity → the states that allow it (transitions are checked by REQUEST itself)
 ALLOWED: dict[str, frozenset[RequestState]] = {
     "view": frozenset(S),
+    "review": frozenset({S.SUBMITTED}),  # R4
     "lesson": frozenset({S.COMPLETED, S.ARCHIVED}),  # R23
     "assign": frozenset({S.APPROVED, S.ASSIGNING}),  # R5
     "confirm": frozenset({S.ASSIGNING}),  # R6

@@ -9,7 +9,7 @@ from workflows.events import Reply
 from workflows.grammar import Command, read_form, usage
 from workflows.kernel.context import Ctx
 from workflows.kernel.routes import Routes, Value
-from workflows.requests import listing, service
+from workflows.requests import deadlines, listing, service
 from workflows.requests.cards import request_form
 from workflows.requests.service import RequestDraft
 
@@ -53,4 +53,5 @@ ROUTES = Routes(
         "request.reject": lambda ctx, v: service.review(ctx, request_id=v.id("r"), approve=False),
     },
     forms={"request.new": _new_form, "request.reject": _reject_form},
+    timers=deadlines.TIMERS,
 )

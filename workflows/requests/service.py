@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Mapping
 
 from sqlmodel import select
@@ -22,6 +22,7 @@ from workflows.cards import Card
 from workflows.kernel.widgets import reason_form
 from workflows.requests.cards import assign_prompt_card, request_card
 from workflows.requests import listing
+from workflows.requests.deadlines import REVIEW_REMIND, schedule_review_reminder
 from workflows.requests.guard import open_request
 from workflows.requests.machine import REQUEST
 
@@ -139,6 +140,7 @@ async def file_request(ctx: Ctx, *, draft: RequestDraft) -> Reply:
     await ctx.uow.flush()
     audit.record(ctx, action="request.file", subject=keys.request_card(request.id), request_id=request.id,
                  after="submitted", detail={"number": request.number, "title": title})
+    schedule_review_reminder(ctx, request_id=request.id, after=timedelta(hours=ctx.policy.confirm_remind_hours))
     warnings = [t("warning.vague", words=ctx.join(vague))] if vague else []
     outbox.post(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request, warnings=warnings))
@@ -163,6 +165,7 @@ async def review(ctx: Ctx, *, request_id: int, approve: bool, reason: str | None
     if not approve and not reason:
         raise UserError("error.reason_required", field="reason")
     request.state = REQUEST.next(before, "approve" if approve else "reject")
+    await timers.cancel(ctx.uow, subject=keys.request_card(request.id), kinds=[REVIEW_REMIND])
     request.reason = reason
     request.updated_at = ctx.now
     audit.record(ctx, action="request.approve" if approve else "request.reject",
