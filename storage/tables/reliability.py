@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import JSONType, UTCDateTime
@@ -31,13 +31,27 @@ class AuditEvent(SQLModel, table=True):
     at: datetime = _ts(False)
 
 
+_OPEN = text("state IN ('pending', 'sending')")
+_PENDING = text("state = 'pending'")
+_SENDING = text("state = 'sending'")
+
+
 class OutboxMessage(SQLModel, table=True):
-    """A message the bot owes a conversation or a person; the delivery worker sends it."""
+    """A message the bot owes a conversation or a person; the delivery worker sends it.
+
+    The claim (bot/outbox_store.py) reads only partial indexes over *open* rows, so its cost
+    follows the batch, not the table: `ix_outbox_pending` walks pending rows in id order,
+    `ix_outbox_open` answers "is an earlier row of this chat still open?" with one probe, and
+    `ix_outbox_sending` finds leases that ran out."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),
-                      # the delivery worker's "is an earlier row of this chat still open?"
-                      Index("ix_outbox_conversation", "conversation", "id"))
+                      Index("ix_outbox_open", "workspace_id", "platform", "conversation", "id",
+                            postgresql_where=_OPEN, sqlite_where=_OPEN),
+                      Index("ix_outbox_pending", "id", "next_attempt_at",
+                            postgresql_where=_PENDING, sqlite_where=_PENDING),
+                      Index("ix_outbox_sending", "lease_until",
+                            postgresql_where=_SENDING, sqlite_where=_SENDING))
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(index=True)
@@ -46,9 +60,16 @@ class OutboxMessage(SQLModel, table=True):
     kind: str  # post / update / dm / urgent
     card_key: str = ""  # logical card ("request:12") so updates find the platform message
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
-    state: str = "pending"  # pending / sending / sent / failed
+    state: str = "pending"  # pending / sending / sent / failed / expired
     attempts: int = 0
     next_attempt_at: datetime = _ts(False)
+    # while `sending`: which worker holds the row, until when (real UTC time, renewed while the
+    # send runs — a virtual clock must never decide that a live worker's lease ran out)
+    lease_owner: str = ""
+    lease_until: datetime | None = _ts()
+    # a message that is pointless after this moment (a reminder for a day that is over) is
+    # `expired` instead of sent late; None: it waits as long as it takes
+    expires_at: datetime | None = _ts()
     last_error: str = ""
     platform_message_id: str = ""
     created_at: datetime = _ts(False)
