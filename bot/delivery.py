@@ -274,7 +274,8 @@ class DeliveryWorker:
                 "outbox_id": row.id, "platform": row.platform, "conversation": row.conversation,
                 "kind": row.kind, "expires_at": row.expires_at.isoformat() if row.expires_at else ""})
         if expired:
-            self._wake.set()  # the chats' next rows are heads now
+            self._finished += len(expired)  # drain: the chats' next rows are heads now
+            self._wake.set()
         return claimed
 
     async def _send(self, claimed: Claimed) -> None:

@@ -2,7 +2,8 @@
 17:00 who posted / who missed), R13 (12:00 issue digest), R8 (Friday weekly report)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from typing import Awaitable, Callable
 
 from sqlmodel import col, select
@@ -38,7 +39,9 @@ async def _open_tasks(ctx: Ctx, request: CollaborationRequest) -> list[Task]:
 
 
 async def daily_remind(ctx: Ctx, day: date) -> None:
-    """R7 16:30: owners who have not posted today are reminded privately."""
+    """R7 16:30: owners who have not posted today are reminded privately — pointless once the
+    day is over, so a reminder held up by an outage expires at local midnight, not sent late."""
+    day_over = datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(ctx.workspace.timezone))
     for request in await _requests(ctx, EXECUTING):
         tasks = await _open_tasks(ctx, request)
         posted = {p.task_id for p in await _posts(ctx, tasks, day, day)}
@@ -48,7 +51,7 @@ async def daily_remind(ctx: Ctx, day: date) -> None:
                     title=ctx.t("daily_remind.title", number=request.number), tone="warning",
                     text=ctx.t("daily_remind.text", number=request.number, seq=task.seq, task=task.title,
                                due=ctx.policy.daily_due_at.strftime("%H:%M")),
-                    mentions=mention(ctx, task.owner_id)))
+                    mentions=mention(ctx, task.owner_id)), expires_at=day_over)
 
 
 async def daily_summary(ctx: Ctx, day: date) -> None:
