@@ -251,13 +251,13 @@ class DeliveryWorker:
                       owner=self.owner, exclude=set(self._inflight), workspaces=self._workspaces)
         closed_out = [p for p, b in self.breakers.items() if b.is_open]
         found = await outbox_store.claim(self.db, limit=limit, real_due=real_due,
-                                         platforms_out=closed_out, **common)
+                                         platforms=set(self.adapters) - set(closed_out), **common)
         claimed, expired = list(found.claimed), list(found.expired)
         for platform in closed_out:
             b = self.breakers[platform]
             if len(claimed) >= limit or not b.probe_due(mono):
                 continue
-            probe = await outbox_store.claim(self.db, limit=1, platforms_in=[platform],
+            probe = await outbox_store.claim(self.db, limit=1, platforms=[platform],
                                              probe=True, **common)
             expired += probe.expired
             if probe.claimed:
@@ -289,7 +289,7 @@ class DeliveryWorker:
             await asyncio.wait([attempt], timeout=1.0)
             if attempt.cancelled() or not attempt.done():
                 self.breaker(row.platform).released()
-                await asyncio.shield(self._release(row.id))
+                await asyncio.shield(self._release(row))
             if asyncio.current_task().cancelling():
                 raise
         except Exception:  # the database itself failed: the lease brings the row back
@@ -298,13 +298,13 @@ class DeliveryWorker:
         finally:
             renewing.cancel()
 
-    async def _release(self, row_id: int) -> None:
+    async def _release(self, row: Any) -> None:
         try:
             async with asyncio.timeout(2.0):
-                await outbox_store.release(self.db, row_id=row_id, owner=self.owner,
+                await outbox_store.release(self.db, row=row, owner=self.owner,
                                            now=self.clock.now())
         except Exception:  # noqa: BLE001 — the lease runs out and brings it back anyway
-            log.warning("outbox row not released", extra={"outbox_id": row_id})
+            log.warning("outbox row not released", extra={"outbox_id": row.id})
 
     async def _keep_lease(self, row_id: int, attempt: asyncio.Task) -> None:
         """Renew the lease every third of it while the send runs; if another worker took the
@@ -360,10 +360,8 @@ class DeliveryWorker:
         failed = "failed" in row.payload  # a failure notice went out in the message's place
         message_id = result.platform_message_id or outbound.platform_message_id
         if not await outbox_store.mark_sent(
-                self.db, row_id=row.id, owner=self.owner, at=self.clock.now(),
-                platform_message_id=message_id, workspace_id=row.workspace_id,
-                conversation=row.conversation, card_key=row.card_key,
-                state="failed" if failed else "sent"):
+                self.db, row=row, owner=self.owner, at=self.clock.now(),
+                platform_message_id=message_id, state="failed" if failed else "sent"):
             return
         self.metrics.outbox_sent.labels(row.platform).inc()
         log.info("outbox sent", extra={"outbox_id": row.id, "platform": row.platform,
@@ -394,7 +392,7 @@ class DeliveryWorker:
             delay = backoff_delay(attempt, base=self.settings.delivery_base_backoff_seconds,
                                   cap=self.settings.delivery_max_backoff_seconds, rng=self._rng)
         if not await outbox_store.mark_retry(
-                self.db, row_id=row.id, owner=self.owner, error=error,
+                self.db, row=row, owner=self.owner, error=error,
                 next_attempt_at=self.clock.now() + timedelta(seconds=delay)):
             return
         self._retry_at[row.id] = time.monotonic() + delay
@@ -411,12 +409,11 @@ class DeliveryWorker:
         (the chat is gone) ends the row — `failed`, with the original error kept."""
         row = claimed.row
         if "failed" in row.payload or row.platform not in self.adapters:
-            done = await outbox_store.mark_failed(self.db, row_id=row.id, owner=self.owner,
-                                                  error=error)
+            done = await outbox_store.mark_failed(self.db, row=row, owner=self.owner, error=error)
         else:
             kind, payload = failure_notice(claimed, error)
             done = await outbox_store.replace_with_notice(
-                self.db, row_id=row.id, owner=self.owner, error=error, now=self.clock.now(),
+                self.db, row=row, owner=self.owner, error=error, now=self.clock.now(),
                 kind=kind, payload=payload)
             self._retry_at[row.id] = time.monotonic()
         if not done or "failed" in row.payload:  # a failed notice: counted once, already

@@ -18,6 +18,7 @@ from storage.tables.reliability import (
     AuditEvent,
     JobRun,
     MessageRef,
+    OutboxChat,
     OutboxMessage,
     ProcessedEvent,
     Timer,
@@ -25,6 +26,6 @@ from storage.tables.reliability import (
 
 __all__ = [
     "Acceptance", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Delivery", "Department",
-    "Issue", "JobRun", "MessageRef", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
+    "Issue", "JobRun", "MessageRef", "OutboxChat", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
     "ProcessedEvent", "ProgressPost", "Task", "Timer", "WeeklyReport", "Workspace",
 ]

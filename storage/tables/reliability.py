@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, UniqueConstraint, text
+from sqlalchemy import DDL, Column, Index, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import JSONType, UTCDateTime
@@ -32,24 +32,21 @@ class AuditEvent(SQLModel, table=True):
 
 
 _OPEN = text("state IN ('pending', 'sending')")
-_PENDING = text("state = 'pending'")
 _SENDING = text("state = 'sending'")
+_HAS_HEAD = text("due_at IS NOT NULL")
 
 
 class OutboxMessage(SQLModel, table=True):
     """A message the bot owes a conversation or a person; the delivery worker sends it.
 
-    The claim (bot/outbox_store.py) reads only partial indexes over *open* rows, so its cost
-    follows the batch, not the table: `ix_outbox_pending` walks pending rows in id order,
-    `ix_outbox_open` answers "is an earlier row of this chat still open?" with one probe, and
-    `ix_outbox_sending` finds leases that ran out."""
+    The claim (bot/outbox_store.py) never reads the open rows as a whole: each conversation's
+    head is on `outbox_chat`; `ix_outbox_open` (partial, open rows) finds a chat's next row when
+    its head is done, and `ix_outbox_sending` the leases that ran out."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),
                       Index("ix_outbox_open", "workspace_id", "platform", "conversation", "id",
                             postgresql_where=_OPEN, sqlite_where=_OPEN),
-                      Index("ix_outbox_pending", "id", "next_attempt_at",
-                            postgresql_where=_PENDING, sqlite_where=_PENDING),
                       Index("ix_outbox_sending", "lease_until",
                             postgresql_where=_SENDING, sqlite_where=_SENDING))
 
@@ -74,6 +71,47 @@ class OutboxMessage(SQLModel, table=True):
     platform_message_id: str = ""
     created_at: datetime = _ts(False)
     sent_at: datetime | None = _ts()
+
+
+class OutboxChat(SQLModel, table=True):
+    """One conversation's place in the queue: its head (the oldest open row — the only one
+    that may be sent) and when that head is due (`due_at`; NULL while it is being sent or the
+    chat has nothing open). The claim reads `ix_outbox_chat_due` — O(batch) however many rows
+    are open — and the order of a chat is the order its writers took this row's lock: a new
+    row is linked here by a trigger inside its own INSERT (`OUTBOX_CHAT_TRIGGER`), so a row
+    from a transaction that commits later can never be sent before an earlier one."""
+
+    __tablename__ = "outbox_chat"
+    __table_args__ = (Index("ix_outbox_chat_due", "platform", "due_at",
+                            postgresql_where=_HAS_HEAD, sqlite_where=_HAS_HEAD),)
+
+    workspace_id: str = Field(primary_key=True)
+    platform: str = Field(primary_key=True)
+    conversation: str = Field(primary_key=True)
+    head_id: int | None = None
+    due_at: datetime | None = _ts()
+
+
+_LINK = """INSERT INTO outbox_chat (workspace_id, platform, conversation, head_id, due_at)
+  VALUES (NEW.workspace_id, NEW.platform, NEW.conversation, NULL, NULL) {ignore};
+UPDATE outbox_chat SET due_at = CASE WHEN head_id IS NULL THEN NEW.next_attempt_at ELSE due_at END,
+  head_id = COALESCE(head_id, NEW.id)
+  WHERE workspace_id = NEW.workspace_id AND platform = NEW.platform
+    AND conversation = NEW.conversation;"""
+OUTBOX_CHAT_TRIGGER = {
+    "sqlite": ["""CREATE TRIGGER IF NOT EXISTS outbox_chat_link AFTER INSERT ON outbox_message
+WHEN NEW.state = 'pending' BEGIN
+""" + _LINK.format(ignore="ON CONFLICT DO NOTHING") + "\nEND"],
+    "postgresql": ["""CREATE OR REPLACE FUNCTION outbox_chat_link() RETURNS trigger
+LANGUAGE plpgsql AS $$ BEGIN
+""" + _LINK.format(ignore="ON CONFLICT DO NOTHING") + """
+RETURN NULL; END $$""", """CREATE OR REPLACE TRIGGER outbox_chat_link AFTER INSERT ON outbox_message
+FOR EACH ROW WHEN (NEW.state = 'pending') EXECUTE FUNCTION outbox_chat_link()"""],
+}
+for _dialect, _statements in OUTBOX_CHAT_TRIGGER.items():
+    for _sql in _statements:
+        event.listen(OutboxMessage.__table__, "after_create",  # type: ignore[attr-defined]
+                     DDL(_sql).execute_if(dialect=_dialect))
 
 
 class MessageRef(SQLModel, table=True):
