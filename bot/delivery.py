@@ -37,11 +37,12 @@ from typing import Any, Mapping
 from adapters.base import DeliveryError, Outbound, PlatformAdapter
 from bot import outbox_store
 from bot.breaker import Breaker
+from bot.health import DatabaseHealth
 from bot.metrics import Metrics
 from bot.outbox_store import Claimed
 from bot.ratelimit import RateLimiter
 from bot.time_settings import TimeSettings
-from storage.db import Database
+from storage.db import Database, is_unavailable
 from workflows.cards import Card
 from workflows.clock import Clock
 from workflows.i18n import translator
@@ -87,8 +88,9 @@ def failure_notice(claimed: Claimed, error: str) -> tuple[str, dict[str, Any]]:
 class DeliveryWorker:
     def __init__(self, *, db: Database, clock: Clock, adapters: Mapping[str, PlatformAdapter],
                  settings: TimeSettings | None = None, metrics: Metrics | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, health: DatabaseHealth | None = None) -> None:
         self.db = db
+        self.health = health or DatabaseHealth()
         self.clock = clock
         self.adapters = adapters
         self.settings = settings or TimeSettings()
@@ -106,7 +108,6 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._claim_lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
-        self._db_down = False
 
     # --- driving ------------------------------------------------------------------------
 
@@ -126,7 +127,7 @@ class DeliveryWorker:
         """Readiness: the loop task runs and went round within a few poll intervals."""
         if self._task is None or self._task.done():
             return False
-        horizon = max(5.0, 4 * self.settings.delivery_poll_seconds)
+        horizon = max(15.0, 4 * self.settings.delivery_poll_seconds)
         return time.monotonic() - self.last_loop < horizon
 
     async def run_once(self) -> int:
@@ -164,10 +165,13 @@ class DeliveryWorker:
             # claim in batches, not once per finished send: a claim is a write transaction
             if room >= max(1, s.delivery_batch_size // 4) or not self._inflight:
                 try:
-                    spawned = len(await self._claim_and_spawn(room))
-                    self._database_state(up=True)
+                    async with self.db.bounded(max(5.0, s.delivery_lease_seconds / 2)):
+                        spawned = len(await self._claim_and_spawn(room))
+                    self.health.success()
                 except Exception as exc:
-                    self._database_state(up=False, error=exc)
+                    if not is_unavailable(exc):
+                        log.exception("outbox claim failed")
+                    self.health.failure(exc, where="delivery")
             if spawned and spawned == room:
                 continue
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that lands
@@ -192,17 +196,6 @@ class DeliveryWorker:
             if b.is_open and not b.probing:
                 wait = min(wait, max(0.01, b.next_probe - mono))
         return wait
-
-    def _database_state(self, *, up: bool, error: BaseException | None = None) -> None:
-        """One log line when the database goes away and one when it is back, not a traceback
-        per poll."""
-        if up and self._db_down:
-            self._db_down = False
-            log.warning("delivery: database back up")
-        elif not up and not self._db_down:
-            self._db_down = True
-            log.error("delivery: database unreachable, retrying",
-                      extra={"error": f"{type(error).__name__}: {error}"[:300]})
 
     async def _claim_and_spawn(self, limit: int) -> list[asyncio.Task]:
         """Claim and register the sends atomically, so `drain` never misses work between the
@@ -292,9 +285,12 @@ class DeliveryWorker:
                 await asyncio.shield(self._release(row))
             if asyncio.current_task().cancelling():
                 raise
-        except Exception:  # the database itself failed: the lease brings the row back
-            log.warning("outbox row could not be finished (its lease brings it back)",
-                        extra={"outbox_id": row.id}, exc_info=True)
+        except Exception as exc:  # the database itself failed: the lease brings the row back
+            if is_unavailable(exc):
+                self.health.failure(exc, where="delivery")
+            else:
+                log.exception("outbox row could not be finished (its lease brings it back)",
+                              extra={"outbox_id": row.id})
         finally:
             renewing.cancel()
 
