@@ -34,55 +34,19 @@ import uuid
 from datetime import timedelta
 from typing import Any, Mapping
 
-from adapters.base import DeliveryError, Outbound, PlatformAdapter
+from adapters.base import DeliveryError, PlatformAdapter
 from bot import outbox_store
 from bot.breaker import Breaker
 from bot.health import DatabaseHealth
 from bot.metrics import Metrics
+from bot.outbound import backoff_delay, failure_notice, outbound_for
 from bot.outbox_store import Claimed
 from bot.ratelimit import RateLimiter
 from bot.time_settings import TimeSettings
 from storage.db import Database, is_unavailable
-from workflows.cards import Card
 from workflows.clock import Clock
-from workflows.i18n import translator
 
 log = logging.getLogger("collab.delivery")
-
-
-def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential back-off with equal jitter: attempt 1 waits base/2…base, then doubling,
-    never above `cap` — replicas retrying the same outage spread out instead of stampeding."""
-    ceiling = min(cap, base * 2 ** min(max(0, attempt - 1), 60))
-    return rng.uniform(ceiling / 2, ceiling)
-
-
-def outbound_for(claimed: Claimed) -> Outbound:
-    """The adapter's view of a row; an update with no known message becomes a post."""
-    row = claimed.row
-    kind = row.kind
-    if kind == "update" and not claimed.ref_message_id:
-        kind = "post"
-    stamp = int(row.created_at.timestamp()) if row.created_at else 0
-    payload = {k: v for k, v in row.payload.items() if k != "failed"}
-    return Outbound(id=row.id or 0, workspace=claimed.workspace_external_id,
-                    conversation=row.conversation, kind=kind, payload=payload,
-                    platform_message_id=claimed.ref_message_id if kind == "update" else "",
-                    idempotency_key=f"collab-{row.id}-{stamp}")
-
-
-def failure_notice(claimed: Claimed, error: str) -> tuple[str, dict[str, Any]]:
-    """(kind, payload) of the notice sent in a permanently failed message's place: a group
-    message becomes a post in the chat, a direct one a DM; the original is kept for the log."""
-    row = claimed.row
-    t = translator(claimed.locale)
-    card = Card(title=t("delivery.failed_title"), tone="warning",
-                text=t("delivery.failed_text", ref=row.id))
-    kind = "post" if row.kind in ("post", "update") else "dm"
-    extra = {k: v for k, v in row.payload.items() if k == "user"}
-    failed = {"kind": row.kind, "card_key": row.card_key, "error": error[:500],
-              "payload": dict(row.payload)}
-    return kind, {"card": card.to_dict(), "text": card.title, **extra, "failed": failed}
 
 
 class DeliveryWorker:
@@ -224,8 +188,12 @@ class DeliveryWorker:
         Bounded: returns within about grace + 2 s whatever the tasks do."""
         if self._task is not None:
             task, self._task = self._task, None
-            task.cancel()
-            await asyncio.wait([task], timeout=2.0)
+            for _ in range(3):  # a cancel swallowed by a library is sent again
+                task.cancel()
+                if (await asyncio.wait([task], timeout=1.0))[0]:
+                    break
+            else:
+                log.error("delivery loop did not stop; abandoned")
         pending = list(self._inflight.values())
         if pending:
             timeout = self.settings.delivery_stop_grace_seconds if grace is None else grace
