@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import time
 from dataclasses import dataclass, field
 
 from adapters.base import DeliveryResult, Outbound
@@ -45,6 +46,7 @@ class LineServer:
     hold: set[str] = field(default_factory=set)  # texts answered never
     acked: list[tuple[int, str, str]] = field(default_factory=list)  # (pid, conversation, text)
     seen: list[tuple[int, str, str]] = field(default_factory=list)
+    acked_at: list[float] = field(default_factory=list)  # time.time() of each ack
     held: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -74,6 +76,7 @@ class LineServer:
             await reader.read()  # until the sender's process dies
             return
         self.acked.append((int(pid), chat, text))
+        self.acked_at.append(time.time())
         writer.write(f"ok m{next(self._ids)}\n".encode())
         await writer.drain()
         writer.close()

@@ -92,19 +92,22 @@ class OutboxChat(SQLModel, table=True):
     due_at: datetime | None = _ts()
 
 
-_LINK = """INSERT INTO outbox_chat (workspace_id, platform, conversation, head_id, due_at)
-  VALUES (NEW.workspace_id, NEW.platform, NEW.conversation, NULL, NULL) {ignore};
-UPDATE outbox_chat SET due_at = CASE WHEN head_id IS NULL THEN NEW.next_attempt_at ELSE due_at END,
-  head_id = COALESCE(head_id, NEW.id)
-  WHERE workspace_id = NEW.workspace_id AND platform = NEW.platform
-    AND conversation = NEW.conversation;"""
+_CHAT = """workspace_id = NEW.workspace_id AND platform = NEW.platform
+    AND conversation = NEW.conversation"""
+_LINK = f"""INSERT INTO outbox_chat (workspace_id, platform, conversation, head_id, due_at)
+  VALUES (NEW.workspace_id, NEW.platform, NEW.conversation, NULL, NULL) ON CONFLICT DO NOTHING;
+{{lock}}UPDATE outbox_chat SET head_id = NEW.id, due_at = NEW.next_attempt_at
+  WHERE {_CHAT} AND head_id IS NULL;"""
+# PostgreSQL: the chat row is locked first (held to commit), so writers to one chat queue in
+# commit order; it is updated only when the chat had no head — a transaction adding many rows to
+# one chat must not pile up a row version per row
 OUTBOX_CHAT_TRIGGER = {
     "sqlite": ["""CREATE TRIGGER IF NOT EXISTS outbox_chat_link AFTER INSERT ON outbox_message
 WHEN NEW.state = 'pending' BEGIN
-""" + _LINK.format(ignore="ON CONFLICT DO NOTHING") + "\nEND"],
+""" + _LINK.format(lock="") + "\nEND"],
     "postgresql": ["""CREATE OR REPLACE FUNCTION outbox_chat_link() RETURNS trigger
 LANGUAGE plpgsql AS $$ BEGIN
-""" + _LINK.format(ignore="ON CONFLICT DO NOTHING") + """
+""" + _LINK.format(lock=f"PERFORM 1 FROM outbox_chat WHERE {_CHAT} FOR UPDATE;\n") + """
 RETURN NULL; END $$""", """CREATE OR REPLACE TRIGGER outbox_chat_link AFTER INSERT ON outbox_message
 FOR EACH ROW WHEN (NEW.state = 'pending') EXECUTE FUNCTION outbox_chat_link()"""],
 }
