@@ -47,6 +47,7 @@ class LineServer:
     acked: list[tuple[int, str, str]] = field(default_factory=list)  # (pid, conversation, text)
     seen: list[tuple[int, str, str]] = field(default_factory=list)
     acked_at: list[float] = field(default_factory=list)  # time.time() of each ack
+    delay: float = 0.0  # seconds the platform takes to answer (so kills land mid-send)
     held: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -75,6 +76,8 @@ class LineServer:
             self.held.set()
             await reader.read()  # until the sender's process dies
             return
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.acked.append((int(pid), chat, text))
         self.acked_at.append(time.time())
         writer.write(f"ok m{next(self._ids)}\n".encode())
