@@ -287,9 +287,8 @@ async def retry_now(db: Database, *, platform: str, now: datetime) -> int:
                                     o.next_attempt_at > now, o.platform == platform,
                                     o.attempts > 0)
     async with db.uow() as uow:
-        await uow.execute(update(o).where(o.id.in_(backed_off)).values(next_attempt_at=now))
         done = await uow.execute(update(h).where(
-            h.platform == platform, h.due_at > now, h.head_id.in_(
-                select(o.id).where(o.platform == platform, o.state == literal_column("'pending'"),
-                                   o.next_attempt_at == now, o.attempts > 0))).values(due_at=now))
+            h.platform == platform, h.due_at > now, h.head_id.in_(backed_off))
+            .values(due_at=now))
+        await uow.execute(update(o).where(o.id.in_(backed_off)).values(next_attempt_at=now))
     return done.rowcount or 0

@@ -124,3 +124,19 @@ async def test_stopping_while_a_wake_races_always_returns(db):
             await worker.stop()
         assert worker._task is None
     await asyncio.sleep(0.2)  # a claim cut short by the stop may still sit in aiosqlite's thread
+
+
+async def test_when_the_platform_is_back_rows_backed_off_during_the_outage_go_at_once(db):
+    clock = VirtualClock(T0)  # standing still: only the recovery can make the rows due
+    platform = FakePlatform()
+    await seed(db, [(f"C{n}", "post", "", f"m{n}") for n in range(6)])
+    worker = make(db, clock, platform, delivery_base_backoff_seconds=60,
+                  delivery_max_backoff_seconds=60, delivery_batch_size=6)
+    platform.down = "500"
+    await worker.drain()  # all six fail once, the circuit opens, each backs off 30–60 s
+    assert worker.breakers["fake"].is_open and platform.received == []
+    platform.down = None
+    await asyncio.sleep(0.25)  # the probe interval (0.2 s)
+    await worker.drain()
+    assert sorted(r.text for r in platform.received) == [f"m{n}" for n in range(6)]
+    assert not worker.breakers["fake"].is_open
