@@ -35,12 +35,16 @@ class DatabaseUnavailable(Exception):
 
 
 def is_unavailable(exc: BaseException) -> bool:
-    """Connection-class failures (refused, reset, timed out), as opposed to a bug in a query."""
-    if isinstance(exc, (DatabaseUnavailable, TimeoutError, OSError)):
+    """Connection-class failures (refused, reset, partitioned, timed out), as opposed to an
+    error the server answered (a constraint, a serialization failure, SQLite's busy lock)."""
+    if isinstance(exc, (DatabaseUnavailable, TimeoutError, ConnectionError)):
         return True
     if isinstance(exc, sa_exc.DBAPIError):
-        return bool(exc.connection_invalidated) or isinstance(
-            exc, (sa_exc.OperationalError, sa_exc.InterfaceError))
+        if exc.connection_invalidated:
+            return True
+        orig = exc.orig
+        # psycopg: an error with no SQLSTATE never came from the server
+        return type(orig).__module__.startswith("psycopg") and getattr(orig, "sqlstate", "") is None
     return False
 
 

@@ -18,7 +18,7 @@ import workflows.deadlines  # noqa: F401
 import workflows.disputes  # noqa: F401
 import workflows.escalation  # noqa: F401
 import workflows.feedback  # noqa: F401
-from storage.db import Database, UnitOfWork
+from storage.db import Database, DatabaseUnavailable, UnitOfWork, is_unavailable
 from storage.tables import AuditEvent, Person, PersonIdentity, ProcessedEvent, Timer, Workspace
 from workflows import org
 from workflows.clock import Clock
@@ -59,6 +59,8 @@ class Core:
                     await self._record_refusal(event, abort.refused)
                 return abort.reply
             except (IntegrityError, OperationalError) as exc:
+                if is_unavailable(exc):  # infrastructure: the caller answers "try again"
+                    raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc
                 # a concurrent duplicate or a number taken meanwhile: try again, it now sees it
                 log.info("retrying event %s after %s", event.event_id, type(exc).__name__)
             except Exception:  # noqa: BLE001 — the last resort: rolled back, logged, answered

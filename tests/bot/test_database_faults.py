@@ -75,3 +75,33 @@ def test_start_up_with_an_unreachable_database_exits_with_one_line_and_code_69(t
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach the database" in lines[0]
     assert "secret" not in lines[0]
+
+
+async def test_a_database_that_refuses_connections_gets_503_not_an_internal_error_reply(
+        database_url, caplog):
+    url, schema = database_url
+    if schema is None:
+        pytest.skip("PostgreSQL only (SQLite is a local file)")
+    caplog.set_level(logging.INFO)
+    target = make_url(url)
+    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
+    await proxy.start()
+    proxied = target.set(port=proxy.port).render_as_string(hide_password=False)
+    platform, server, task = await start_platform(proxied, schema, start=START)
+    try:
+        proxy.restore()  # drops every open connection…
+        await proxy.refuse()  # …and refuses new ones: the database is down
+        answers = [await platform.http.post("/local/messages", json={
+            "chat": "g1", "user": "sun", "text": "/协作 帮助", "event_id": f"r{n}"})
+            for n in range(3)]
+        assert [a.status_code for a in answers] == [503] * 3
+        assert (await platform.http.get("/readyz")).status_code == 503
+        await proxy.start()  # back on the same port
+        reply = await platform.http.post("/local/messages", json={
+            "chat": "g1", "user": "sun", "text": "/协作 帮助", "event_id": "r0"})
+        assert reply.status_code == 200
+    finally:
+        await stop_platform(platform, server, task)
+        await proxy.stop()
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines.count("database unreachable") == 1 and lines.count("database back up") == 1
