@@ -2,6 +2,10 @@
 
 Revision ID: 0002_delivery
 Revises: 0001
+
+The trigger `outbox_chat_link` (storage/tables/reliability.py) is created last. NB for later
+migrations: on SQLite a `batch_alter_table('outbox_message')` rebuilds the table and drops its
+triggers — such a migration must create `OUTBOX_CHAT_TRIGGER["sqlite"]` again afterwards.
 """
 from alembic import op
 import sqlalchemy as sa
