@@ -42,7 +42,7 @@ async def run_case(backend: str, messages: int, chats: int, rate: float,
                 workspace_id="fake:bench", platform="fake", conversation=f"C{n % chats}",
                 kind="post", card_key="", payload={"text": f"C{n % chats}:{n}"},
                 state="pending", attempts=0, next_attempt_at=NOW, last_error="",
-                platform_message_id="", created_at=NOW) for n in range(messages)])
+                platform_message_id="", lease_owner="", created_at=NOW) for n in range(messages)])
         platform = FakePlatform(rate_per_second=rate, rate_per_chat=per_chat,
                                 enforce_rate=rate, enforce_per_chat=per_chat, retry_after=1.0)
         worker = DeliveryWorker(db=db, clock=SystemClock(), adapters={"fake": platform},

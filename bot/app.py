@@ -2,6 +2,7 @@
 Platform SDKs are imported only when that platform is configured (lark_oapi alone takes ~4.5 s)."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
@@ -19,11 +20,12 @@ from adapters.local.adapter import LocalAdapter
 from adapters.local.web.routes import Simulator
 from adapters.web.board import BoardWeb
 from bot.delivery import DeliveryWorker
+from bot.health import DatabaseHealth
 from bot.metrics import InstrumentedCore, Metrics, metrics_route
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.time_settings import TimeSettings
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailable, is_unavailable
 from storage.tables import Workspace
 from workflows.clock import Clock, SystemClock, VirtualClock
 from workflows.core import Core
@@ -32,18 +34,44 @@ from workflows.org import OrgImport, import_org
 from workflows.org_file import digest, read_org_file
 
 log = logging.getLogger("collab.app")
+# psycopg warns once per interrupted query ("query cancellation interrupted …"): during an outage
+# that is a line per request; the outage itself is logged once by bot/health.py
+logging.getLogger("psycopg").setLevel(logging.ERROR)
 DEMO_ORG = Path(__file__).parent / "data" / "demo_org.yaml"
 
 
 class KickingCore(InstrumentedCore):
-    """Counts events (metrics) and wakes the delivery worker so replies' messages go out now."""
+    """Counts events (metrics) and wakes the delivery worker so replies' messages go out now.
 
-    def __init__(self, core: Core, metrics: Metrics, delivery: DeliveryWorker) -> None:
+    On PostgreSQL an event's database work is bounded (`DATABASE_EVENT_TIMEOUT_SECONDS`): past
+    it, or when the database cannot be reached, `DatabaseUnavailable` is raised — the event's one
+    transaction never committed — so the adapter answers "try again" within the platform's ack
+    deadline and the platform redelivers, instead of every request hanging in a partition."""
+
+    def __init__(self, core: Core, metrics: Metrics, delivery: DeliveryWorker, *,
+                 db: Database | None = None, timeout: float = 2.5,
+                 health: DatabaseHealth | None = None) -> None:
         super().__init__(core, metrics)
         self._delivery = delivery
+        self._db = db
+        self._timeout = timeout
+        self._health = health or DatabaseHealth()
 
     async def handle(self, event: Any) -> Any:
-        reply = await super().handle(event)
+        if self._db is None:
+            reply = await super().handle(event)
+        else:
+            try:
+                async with self._db.bounded(self._timeout):
+                    reply = await super().handle(event)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                self._health.failure(exc, where="event")
+                if isinstance(exc, DatabaseUnavailable):
+                    raise
+                raise DatabaseUnavailable(str(exc)) from exc
+            self._health.success()
         self._delivery.kick()
         return reply
 
@@ -58,6 +86,7 @@ class App:
     delivery: DeliveryWorker
     scheduler: Scheduler
     adapters: dict[str, Any] = field(default_factory=dict)
+    health: DatabaseHealth = field(default_factory=DatabaseHealth)
     asgi: Starlette | None = None
 
     @property
@@ -71,11 +100,20 @@ class App:
         await self.scheduler.start()
 
     async def stop(self) -> None:
+        """Bounded: every part gets a time limit, so SIGTERM never waits for ever."""
         await self.scheduler.stop()
         await self.delivery.stop()
         for adapter in self.adapters.values():
-            await adapter.stop()
-        await self.db.dispose()
+            try:
+                async with asyncio.timeout(5):
+                    await adapter.stop()
+            except TimeoutError:
+                log.warning("adapter did not stop in time", extra={"platform": adapter.platform})
+        try:
+            async with asyncio.timeout(5):
+                await self.db.dispose()
+        except TimeoutError:
+            log.warning("database connections not closed in time")
 
 
 def make_clock(settings: Settings) -> Clock:
@@ -108,16 +146,21 @@ async def import_org_file(db: Database, path: Path, *, dry_run: bool = False,
 def build(settings: Settings, *, clock: Clock | None = None, time_settings: TimeSettings | None = None,
           db: Database | None = None) -> App:
     clock = clock or make_clock(settings)
-    db = db or Database(settings.database_url)
+    db = db or Database(settings.database_url,
+                        connect_timeout=settings.database_connect_timeout_seconds,
+                        statement_timeout=settings.database_statement_timeout_seconds)
     links = Links(base_url=settings.board_base_url, secret=settings.board_secret,
                   ttl=timedelta(hours=settings.board_link_hours)) if settings.board_secret else None
     core = Core(db=db, clock=clock, archive_dir=settings.archive_dir, links=links)
     metrics = Metrics()
+    health = DatabaseHealth()
     adapters: dict[str, Any] = {}
-    delivery = DeliveryWorker(db=db, clock=clock, adapters=adapters, settings=time_settings, metrics=metrics)
+    delivery = DeliveryWorker(db=db, clock=clock, adapters=adapters, settings=time_settings,
+                              metrics=metrics, health=health)
     scheduler = Scheduler(db=db, core=core, clock=clock, settings=time_settings, metrics=metrics,
-                          on_work=delivery.kick)
-    facade = KickingCore(core, metrics, delivery)
+                          on_work=delivery.kick, health=health)
+    facade = KickingCore(core, metrics, delivery, db=db, health=health,
+                         timeout=settings.database_event_timeout_seconds)
 
     async def clock_moved() -> None:
         await scheduler.kick()
@@ -128,7 +171,7 @@ def build(settings: Settings, *, clock: Clock | None = None, time_settings: Time
                                          on_clock_change=clock_moved)
     adapters.update(platform_adapters(facade))
     app = App(settings=settings, db=db, clock=clock, core=core, metrics=metrics, delivery=delivery,
-              scheduler=scheduler, adapters=adapters)
+              scheduler=scheduler, adapters=adapters, health=health)
     app.asgi = asgi(app)
     return app
 
@@ -166,7 +209,25 @@ def web_routes(app: App) -> list[Any]:
 
 def asgi(app: App) -> Starlette:
     async def healthz(_request: Request) -> JSONResponse:
+        """Liveness: the process answers. It says nothing about the database (see /readyz)."""
         return JSONResponse({"ok": True, "platforms": sorted(app.adapters), "now": app.clock.now().isoformat()})
+
+    async def readyz(_request: Request) -> JSONResponse:
+        """Readiness: the database answers within 1 s, the scheduler and the delivery worker
+        run. 503 with the failing checks otherwise (a load balancer sends traffic elsewhere)."""
+        checks = {"database": True, "scheduler": app.scheduler.alive,
+                  "delivery": app.delivery.alive}
+        try:
+            await app.db.ping(seconds=1.0)
+            app.health.success()
+        except Exception as exc:  # noqa: BLE001 — any failure means "not ready"
+            checks["database"] = False
+            app.health.failure(exc, where="readyz")
+        ready = all(checks.values())
+        body: dict[str, Any] = {"ready": ready, "checks": checks}
+        if not checks["database"]:
+            body["database_error"] = app.health.last_error
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -176,8 +237,16 @@ def asgi(app: App) -> Starlette:
         finally:
             await app.stop()
 
-    routes = [Route("/healthz", healthz), metrics_route(app.metrics, db=app.db, clock=app.clock)]
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz), metrics_route(app.metrics, db=app.db, clock=app.clock)]
     for adapter in app.adapters.values():
         routes += adapter.routes()
     routes += web_routes(app)
-    return Starlette(routes=routes, lifespan=lifespan)
+
+    async def unavailable(_request: Request, _exc: Exception) -> JSONResponse:
+        """A route that let `DatabaseUnavailable` through: 503 + Retry-After, never a 500 —
+        nothing was committed, the platform (or the caller) sends it again."""
+        return JSONResponse({"error": "database unavailable, try again"}, status_code=503,
+                            headers={"Retry-After": "5"})
+
+    return Starlette(routes=routes, lifespan=lifespan,
+                     exception_handlers={DatabaseUnavailable: unavailable})

@@ -46,10 +46,40 @@ def _settings(**overrides: object) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
+EXIT_DATABASE_UNREACHABLE = 69  # sysexits EX_UNAVAILABLE: distinct from usage/validation (2)
+
+
+class DatabaseUnreachable(Exception):
+    """Start-up could not reach the database: one line and exit code 69, not a traceback."""
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for the one error line."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 — an unparsable URL is shown as given
+        return url
+
+
+async def _reachable(settings: Settings) -> None:
+    db = Database(settings.database_url, connect_timeout=settings.database_connect_timeout_seconds)
+    try:
+        await db.ping(seconds=settings.database_connect_timeout_seconds + 1)
+    except Exception as exc:  # noqa: BLE001 — whatever it is, start-up cannot go on
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseUnreachable(f"collab-bot: cannot reach the database at "
+                                  f"{_redacted(settings.database_url)}: {reason}") from None
+    finally:
+        await db.dispose()
+
+
 async def _prepare(settings: Settings, org: Path | None, *, dry_run: bool = False,
                    skip_unchanged: bool = True) -> OrgImport | None:
     """Create or upgrade the database (Alembic), then import the org file if one is given —
     at start-up only when it changed since the last import (its hash is kept on the workspace)."""
+    await _reachable(settings)
     await asyncio.to_thread(upgrade, settings.database_url)
     if org is None:
         return None
@@ -123,6 +153,14 @@ def _sync_feishu(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except DatabaseUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_DATABASE_UNREACHABLE
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="collab-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="SQLite + the local platform + a virtual clock + a sample org")

@@ -1,77 +1,74 @@
-"""The outbox worker (DESIGN rule 5 "Outbound is a queue").
+"""The outbox worker (DESIGN rule 5 "Outbound is a queue"; docs/delivery.md).
 
-Rows are claimed in order per conversation (`bot/outbox_store.py`), sent through the platform
-adapter under a token bucket per platform and per chat (`bot/ratelimit.py`), and finished:
+Rows are claimed in order per conversation (`bot/outbox_store.py`), under a lease renewed while
+the send runs, sent through the platform adapter under a token bucket per platform and per chat
+(`bot/ratelimit.py`), and finished:
 - success → `sent`, the platform message id kept, `message_ref` upserted for cards, so a later
   `update` finds its message (an update whose card was never posted is posted instead);
-- `DeliveryError(retryable=True, retry_after=…)` (429 Retry-After) → retried after exactly that;
-- 5xx, timeouts, connection errors and any other exception → retried with exponential back-off
-  and jitter, up to `DELIVERY_MAX_ATTEMPTS` attempts in all;
-- non-retryable errors, or attempts exhausted → `failed` with the error: logged, counted in
-  /metrics, kept in the table — never silently dropped.
+- transient failures — `DeliveryError(retryable=True)` (429 with Retry-After, 5xx), timeouts,
+  connection errors, any other exception — keep the row `pending`: retried after Retry-After, or
+  after capped exponential back-off with jitter, for as long as it takes. Nothing is given up
+  for having failed often; a row ends unsent only when its message expires by policy
+  (`expires_at`: `expired`, logged, `collab_outbox_expired_total`);
+- a platform failing transiently `DELIVERY_BREAKER_FAILURES` times in a row opens its circuit
+  (`bot/breaker.py`): one probe per `DELIVERY_PROBE_SECONDS`, not a storm; the probe's success
+  makes the outage's backed-off rows due at once;
+- a permanent error (`retryable=False`: chat or user gone, payload refused) → the row turns into
+  a short failure notice in the workspace's language, sent in the message's place, so the chat
+  does not silently skip ahead; the row ends `failed` either way (logged, counted).
 
-Which rows are *due* is judged by the workflow clock; waiting (back-off, rate limits) is real
-monotonic time. A retry is due when either says so: the stored `next_attempt_at` (clock time,
-shared with other replicas and restarts) or this worker's own real-time back-off — so a demo
-whose virtual clock stands still still retries.
+Which rows are *due* is judged by the workflow clock; waiting (back-off, rate limits, leases) is
+real time. A retry is due when either says so: the stored `next_attempt_at` (clock time, shared
+with other replicas and restarts) or this worker's own real-time back-off — so a demo whose
+virtual clock stands still still retries.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import socket
 import time
+import uuid
 from datetime import timedelta
-from typing import Mapping
+from typing import Any, Mapping
 
-from adapters.base import DeliveryError, Outbound, PlatformAdapter
+from adapters.base import DeliveryError, PlatformAdapter
 from bot import outbox_store
+from bot.breaker import Breaker
+from bot.health import DatabaseHealth
 from bot.metrics import Metrics
+from bot.outbound import backoff_delay, failure_notice, outbound_for
 from bot.outbox_store import Claimed
 from bot.ratelimit import RateLimiter
 from bot.time_settings import TimeSettings
-from storage.db import Database
+from storage.db import Database, is_unavailable
 from workflows.clock import Clock
 
 log = logging.getLogger("collab.delivery")
 
 
-def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential back-off with equal jitter: attempt 1 waits base/2…base, then doubling,
-    never above `cap` — replicas retrying the same outage spread out instead of stampeding."""
-    ceiling = min(cap, base * 2 ** max(0, attempt - 1))
-    return rng.uniform(ceiling / 2, ceiling)
-
-
-def outbound_for(claimed: Claimed) -> Outbound:
-    """The adapter's view of a row; an update with no known message becomes a post."""
-    row = claimed.row
-    kind = row.kind
-    if kind == "update" and not claimed.ref_message_id:
-        kind = "post"
-    stamp = int(row.created_at.timestamp()) if row.created_at else 0
-    return Outbound(id=row.id or 0, workspace=claimed.workspace_external_id,
-                    conversation=row.conversation, kind=kind, payload=dict(row.payload),
-                    platform_message_id=claimed.ref_message_id if kind == "update" else "",
-                    idempotency_key=f"collab-{row.id}-{stamp}")
-
-
 class DeliveryWorker:
     def __init__(self, *, db: Database, clock: Clock, adapters: Mapping[str, PlatformAdapter],
                  settings: TimeSettings | None = None, metrics: Metrics | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, health: DatabaseHealth | None = None) -> None:
         self.db = db
+        self.health = health or DatabaseHealth()
         self.clock = clock
         self.adapters = adapters
         self.settings = settings or TimeSettings()
         self.metrics = metrics or Metrics()
         self.limiter = RateLimiter()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.breakers: dict[str, Breaker] = {}
+        self.last_loop = 0.0  # monotonic time the loop last went round (readiness)
         self._rng = rng or random.Random()
         self._retry_at: dict[int, float] = {}  # row id → monotonic time its back-off ends
         self._inflight: dict[int, asyncio.Task] = {}
         self._finished = 0  # sends completed, ever (drain's "did anything change?")
         self._kicked = False
-        self._workspaces: dict[str, str] = {}
+        self._workspaces: dict[str, tuple[str, str]] = {}
         self._wake = asyncio.Event()
         self._claim_lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
@@ -82,6 +79,20 @@ class DeliveryWorker:
         """New rows or a moved clock: look at the queue now, not at the next poll."""
         self._kicked = True
         self._wake.set()
+
+    def breaker(self, platform: str) -> Breaker:
+        if platform not in self.breakers:
+            self.breakers[platform] = Breaker(platform, failures=self.settings.delivery_breaker_failures,
+                                              probe_seconds=self.settings.delivery_probe_seconds)
+        return self.breakers[platform]
+
+    @property
+    def alive(self) -> bool:
+        """Readiness: the loop task runs and went round within a few poll intervals."""
+        if self._task is None or self._task.done():
+            return False
+        horizon = max(15.0, 4 * self.settings.delivery_poll_seconds)
+        return time.monotonic() - self.last_loop < horizon
 
     async def run_once(self) -> int:
         """Claim one batch of due conversation heads, send them all; the rows handled."""
@@ -109,28 +120,46 @@ class DeliveryWorker:
 
     async def run_forever(self) -> None:
         """Keep up to `DELIVERY_BATCH_SIZE` rows in flight; claim more as sends finish."""
+        s = self.settings
         while True:
+            self.last_loop = time.monotonic()
             self._wake.clear()
-            room = self.settings.delivery_batch_size - len(self._inflight)
+            room = s.delivery_batch_size - len(self._inflight)
             spawned = 0
             # claim in batches, not once per finished send: a claim is a write transaction
-            if room >= max(1, self.settings.delivery_batch_size // 4) or not self._inflight:
+            if room >= max(1, s.delivery_batch_size // 4) or not self._inflight:
                 try:
-                    spawned = len(await self._claim_and_spawn(room))
-                except Exception:
-                    log.exception("outbox claim failed")
+                    async with self.db.bounded(max(5.0, s.delivery_lease_seconds / 2)):
+                        spawned = len(await self._claim_and_spawn(room))
+                    self.health.success()
+                except Exception as exc:
+                    if not is_unavailable(exc):
+                        log.exception("outbox claim failed")
+                    self.health.failure(exc, where="delivery")
             if spawned and spawned == room:
                 continue
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that lands
+            # just after the event fired, and stop() then waits for ever (issue 15)
             try:
-                await asyncio.wait_for(self._wake.wait(), self.settings.delivery_poll_seconds)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self._sleep_seconds()):
+                    await self._wake.wait()
+            except TimeoutError:
                 continue
             if self._kicked:
                 # New rows: under load every click kicks, and a claim is a write transaction
                 # queueing with the clicks' own — gather the burst. (A finished send claims its
                 # chat's next row at once.)
                 self._kicked = False
-                await asyncio.sleep(self.settings.delivery_coalesce_seconds)
+                await asyncio.sleep(s.delivery_coalesce_seconds)
+
+    def _sleep_seconds(self) -> float:
+        """The poll interval, shorter when a breaker's probe or a back-off ends sooner."""
+        wait = self.settings.delivery_poll_seconds
+        mono = time.monotonic()
+        for b in self.breakers.values():
+            if b.is_open and not b.probing:
+                wait = min(wait, max(0.01, b.next_probe - mono))
+        return wait
 
     async def _claim_and_spawn(self, limit: int) -> list[asyncio.Task]:
         """Claim and register the sends atomically, so `drain` never misses work between the
@@ -151,59 +180,124 @@ class DeliveryWorker:
 
     async def start(self) -> None:
         if self._task is None:
+            self.last_loop = time.monotonic()
             self._task = asyncio.create_task(self.run_forever(), name="collab-delivery")
 
     async def stop(self, *, grace: float | None = None) -> None:
-        """Stop claiming; let sends in flight finish (up to `grace` s), release the rest."""
+        """Stop claiming; let sends in flight finish (up to `grace` s), release the rest.
+        Bounded: returns within about grace + 2 s whatever the tasks do."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+            task, self._task = self._task, None
+            for _ in range(3):  # a cancel swallowed by a library is sent again
+                task.cancel()
+                if (await asyncio.wait([task], timeout=1.0))[0]:
+                    break
+            else:
+                log.error("delivery loop did not stop; abandoned")
         pending = list(self._inflight.values())
         if pending:
-            timeout = self.settings.delivery_timeout_seconds if grace is None else grace
+            timeout = self.settings.delivery_stop_grace_seconds if grace is None else grace
             _done, still = await asyncio.wait(pending, timeout=timeout)
             for task in still:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            if still:
+                await asyncio.wait(still, timeout=2.0)
 
     # --- one row --------------------------------------------------------------------------
 
     async def _claim(self, limit: int) -> list[Claimed]:
         mono = time.monotonic()
         real_due = {rid for rid, at in self._retry_at.items() if at <= mono}
-        claimed = await outbox_store.claim(
-            self.db, now=self.clock.now(), limit=limit,
-            lease_seconds=self.settings.delivery_lease_seconds, real_due=real_due,
-            exclude=set(self._inflight), workspaces=self._workspaces)
-        if len(claimed) < limit:  # every real-due row was claimed, or is no longer pending
+        common = dict(now=self.clock.now(), lease_seconds=self.settings.delivery_lease_seconds,
+                      owner=self.owner, exclude=set(self._inflight), workspaces=self._workspaces)
+        closed_out = [p for p, b in self.breakers.items() if b.is_open]
+        found = await outbox_store.claim(self.db, limit=limit, real_due=real_due,
+                                         platforms=set(self.adapters) - set(closed_out), **common)
+        claimed, expired = list(found.claimed), list(found.expired)
+        for platform in closed_out:
+            b = self.breakers[platform]
+            if len(claimed) >= limit or not b.probe_due(mono):
+                continue
+            probe = await outbox_store.claim(self.db, limit=1, platforms=[platform],
+                                             probe=True, **common)
+            expired += probe.expired
+            if probe.claimed:
+                b.start_probe(mono)
+                claimed += probe.claimed
+        if len(found.claimed) < limit:  # every real-due row was claimed, or is not pending
             for rid in real_due:
                 self._retry_at.pop(rid, None)
         for c in claimed:
             self._retry_at.pop(c.row.id, None)
+        for row in expired:
+            self.metrics.outbox_expired.labels(row.platform).inc()
+            log.warning("outbox expired", extra={
+                "outbox_id": row.id, "platform": row.platform, "conversation": row.conversation,
+                "kind": row.kind, "expires_at": row.expires_at.isoformat() if row.expires_at else ""})
+        if expired:
+            self._finished += len(expired)  # drain: the chats' next rows are heads now
+            self._wake.set()
         return claimed
 
     async def _send(self, claimed: Claimed) -> None:
         row = claimed.row
+        attempt = asyncio.create_task(self._attempt(claimed))
+        renewing = asyncio.create_task(self._keep_lease(row.id, attempt))
         try:
-            await self._attempt(claimed)
+            await asyncio.shield(attempt)
         except asyncio.CancelledError:
-            await asyncio.shield(outbox_store.release(self.db, row_id=row.id,
-                                                      now=self.clock.now()))
-            raise
-        except Exception:  # the database itself failed: the lease brings the row back
-            log.exception("outbox row could not be finished", extra={"outbox_id": row.id})
+            attempt.cancel()
+            await asyncio.wait([attempt], timeout=1.0)
+            if attempt.cancelled() or not attempt.done():
+                self.breaker(row.platform).released()
+                await asyncio.shield(self._release(row))
+            if asyncio.current_task().cancelling():
+                raise
+        except Exception as exc:  # the database itself failed: the lease brings the row back
+            if is_unavailable(exc):
+                self.health.failure(exc, where="delivery")
+            else:
+                log.exception("outbox row could not be finished (its lease brings it back)",
+                              extra={"outbox_id": row.id})
+        finally:
+            renewing.cancel()
+
+    async def _release(self, row: Any) -> None:
+        try:
+            async with asyncio.timeout(2.0):
+                await outbox_store.release(self.db, row=row, owner=self.owner,
+                                           now=self.clock.now())
+        except Exception:  # noqa: BLE001 — the lease runs out and brings it back anyway
+            log.warning("outbox row not released", extra={"outbox_id": row.id})
+
+    async def _keep_lease(self, row_id: int, attempt: asyncio.Task) -> None:
+        """Renew the lease every third of it while the send runs; if another worker took the
+        row over (this one stalled past its lease), stop sending it."""
+        lease = self.settings.delivery_lease_seconds
+        while not attempt.done():
+            await asyncio.sleep(lease / 3)
+            try:
+                held = await outbox_store.renew(self.db, row_id=row_id, owner=self.owner,
+                                                lease_seconds=lease)
+            except Exception:  # noqa: BLE001 — database trouble: keep sending, try again
+                continue
+            if not held:
+                log.warning("outbox lease lost: another worker has the row",
+                            extra={"outbox_id": row_id})
+                attempt.cancel()
+                return
 
     async def _attempt(self, claimed: Claimed) -> None:
         row = claimed.row
         adapter = self.adapters.get(row.platform)
         if adapter is None:
-            await self._fail(claimed, f"no adapter for platform {row.platform!r}")
+            await self._permanent(claimed, f"no adapter for platform {row.platform!r}")
             return
         outbound = outbound_for(claimed)
         await self.limiter.acquire(row.platform, row.conversation,
                                    rate=adapter.rate_per_second,
                                    rate_per_chat=adapter.rate_per_chat)
+        breaker = self.breaker(row.platform)
         try:
             # asyncio.timeout, not wait_for: no extra task, so the send leaves right after its
             # rate-limit slot was taken (a hop through the loop could bunch sends up)
@@ -211,50 +305,83 @@ class DeliveryWorker:
                 result = await adapter.deliver(outbound)
         except DeliveryError as exc:
             if not exc.retryable:
-                await self._fail(claimed, f"DeliveryError: {exc}")
-                return
-            reason = "rate_limited" if exc.retry_after is not None else "error"
-            await self._retry(claimed, f"DeliveryError: {exc}", reason, exc.retry_after)
+                breaker.success(time.monotonic())  # the platform answered: it is up
+                await self._permanent(claimed, f"DeliveryError: {exc}")
+            elif exc.retry_after is not None:  # 429: up, but slow down
+                breaker.success(time.monotonic())
+                await self._retry(claimed, f"DeliveryError: {exc}", "rate_limited", exc.retry_after)
+            else:
+                await self._transient(claimed, f"DeliveryError: {exc}", "error")
             return
         except TimeoutError:
-            await self._retry(claimed, "timeout", "timeout", None)
+            await self._transient(claimed, "timeout", "timeout")
             return
-        except Exception as exc:  # 5xx surfaced as exceptions, connection errors, adapter bugs
-            await self._retry(claimed, f"{type(exc).__name__}: {exc}", "error", None)
+        except Exception as exc:  # connection errors, adapter bugs: retried, never dropped
+            await self._transient(claimed, f"{type(exc).__name__}: {exc}", "error")
             return
+        if breaker.success(time.monotonic()):
+            await self._recovered(row.platform)
+        failed = "failed" in row.payload  # a failure notice went out in the message's place
         message_id = result.platform_message_id or outbound.platform_message_id
-        await outbox_store.mark_sent(self.db, row_id=row.id, at=self.clock.now(),
-                                     platform_message_id=message_id,
-                                     workspace_id=row.workspace_id,
-                                     conversation=row.conversation, card_key=row.card_key)
+        if not await outbox_store.mark_sent(
+                self.db, row=row, owner=self.owner, at=self.clock.now(),
+                platform_message_id=message_id, state="failed" if failed else "sent"):
+            return
         self.metrics.outbox_sent.labels(row.platform).inc()
         log.info("outbox sent", extra={"outbox_id": row.id, "platform": row.platform,
                                        "conversation": row.conversation, "kind": outbound.kind})
+
+    async def _recovered(self, platform: str) -> None:
+        """The outage is over: rows backed off during it go now, not after their back-off."""
+        due = await outbox_store.retry_now(self.db, platform=platform, now=self.clock.now())
+        self._retry_at.clear()
+        self.metrics.breaker_open.labels(platform).set(0)
+        log.info("platform recovered: backed-off rows due now",
+                 extra={"platform": platform, "rows": due})
+        self._wake.set()
+
+    async def _transient(self, claimed: Claimed, error: str, reason: str) -> None:
+        if self.breaker(claimed.row.platform).failure(time.monotonic(), error):
+            self.metrics.breaker_open.labels(claimed.row.platform).set(1)
+            self.metrics.breaker_trips.labels(claimed.row.platform).inc()
+        await self._retry(claimed, error, reason, None)
 
     async def _retry(self, claimed: Claimed, error: str, reason: str,
                      retry_after: float | None) -> None:
         row = claimed.row
         attempt = row.attempts + 1
-        if attempt >= self.settings.delivery_max_attempts:
-            await self._fail(claimed, f"{error} (after {attempt} attempts)")
-            return
         if retry_after is not None:
             delay = max(0.0, retry_after)
         else:
             delay = backoff_delay(attempt, base=self.settings.delivery_base_backoff_seconds,
                                   cap=self.settings.delivery_max_backoff_seconds, rng=self._rng)
-        await outbox_store.mark_retry(
-            self.db, row_id=row.id, error=error,
-            next_attempt_at=self.clock.now() + timedelta(seconds=delay))
+        if not await outbox_store.mark_retry(
+                self.db, row=row, owner=self.owner, error=error,
+                next_attempt_at=self.clock.now() + timedelta(seconds=delay)):
+            return
         self._retry_at[row.id] = time.monotonic() + delay
         self.metrics.outbox_retries.labels(row.platform, reason).inc()
-        log.warning("outbox retry", extra={"outbox_id": row.id, "platform": row.platform,
-                                           "attempt": attempt, "delay": round(delay, 3),
-                                           "error": error})
+        breaker = self.breakers.get(row.platform)
+        if breaker is None or not breaker.is_open:  # during an outage: one line per change
+            log.warning("outbox retry", extra={"outbox_id": row.id, "platform": row.platform,
+                                               "attempt": attempt, "delay": round(delay, 3),
+                                               "error": error})
 
-    async def _fail(self, claimed: Claimed, error: str) -> None:
+    async def _permanent(self, claimed: Claimed, error: str) -> None:
+        """The platform refused the message for good. The first time, the row turns into a
+        failure notice for the same chat (sent next, in its place); a notice that fails too
+        (the chat is gone) ends the row — `failed`, with the original error kept."""
         row = claimed.row
-        await outbox_store.mark_failed(self.db, row_id=row.id, error=error)
+        if "failed" in row.payload or row.platform not in self.adapters:
+            done = await outbox_store.mark_failed(self.db, row=row, owner=self.owner, error=error)
+        else:
+            kind, payload = failure_notice(claimed, error)
+            done = await outbox_store.replace_with_notice(
+                self.db, row=row, owner=self.owner, error=error, now=self.clock.now(),
+                kind=kind, payload=payload)
+            self._retry_at[row.id] = time.monotonic()
+        if not done or "failed" in row.payload:  # a failed notice: counted once, already
+            return
         self.metrics.outbox_failed.labels(row.platform).inc()
         log.error("outbox failed", extra={"outbox_id": row.id, "platform": row.platform,
                                           "conversation": row.conversation, "error": error})

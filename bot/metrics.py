@@ -57,6 +57,14 @@ class Metrics:
                                       ["platform", "reason"], registry=r)
         self.outbox_failed = Counter("collab_outbox_failed", "Messages marked failed",
                                      ["platform"], registry=r)
+        self.outbox_expired = Counter("collab_outbox_expired",
+                                      "Messages not sent because they expired by policy",
+                                      ["platform"], registry=r)
+        self.breaker_open = Gauge("collab_delivery_breaker_open",
+                                  "1 while a platform's circuit is open (outage, probing)",
+                                  ["platform"], registry=r)
+        self.breaker_trips = Counter("collab_delivery_breaker_trips",
+                                     "Outages detected (circuit opened)", ["platform"], registry=r)
         self.outbox_depth = Gauge("collab_outbox_depth", "Outbox rows by state (scrape time)",
                                   ["state"], registry=r)
         self.timers_overdue = Gauge("collab_timers_overdue",
@@ -65,7 +73,7 @@ class Metrics:
     async def refresh(self, *, db: Database, clock: Clock) -> None:
         """Queue depths from the database (index-backed counts: state is the index prefix)."""
         async with db.uow() as uow:
-            for state in ("pending", "sending", "failed"):
+            for state in ("pending", "sending", "failed", "expired"):
                 count = await uow.first(select(func.count()).select_from(OutboxMessage)
                                         .where(OutboxMessage.state == state))
                 self.outbox_depth.labels(state).set(count or 0)

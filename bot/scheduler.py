@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.health import DatabaseHealth
 from bot.metrics import Metrics
 from bot.tick_sweep import TickSweep, default_calendar
 from bot.time_settings import TimeSettings
 from bot.timer_sweep import TimerSweep
-from storage.db import Database
+from storage.db import Database, is_unavailable
 from storage.tables import Workspace
 from workflows.clock import Clock
 from workflows.kernel.ticks import TickCalendar
@@ -35,8 +37,10 @@ class _Sweep:
     """One sweep that never runs twice at once; a request while it runs makes it run again."""
 
     def __init__(self, name: str, run: Callable[[], Awaitable[int]],
-                 on_work: Callable[[], None] | None) -> None:
+                 on_work: Callable[[], None] | None, health: DatabaseHealth) -> None:
         self.name = name
+        self.health = health
+        self.last_run = 0.0  # monotonic time the last background run ended (readiness)
         self._run = run
         self._on_work = on_work
         self.lock = asyncio.Lock()
@@ -56,8 +60,14 @@ class _Sweep:
                 self.again = False
                 try:
                     await self._once()
-                except Exception:
-                    log.exception("sweep failed", extra={"sweep": self.name})
+                    self.health.success()
+                except Exception as exc:
+                    if is_unavailable(exc):  # one line per outage, not a traceback per sweep
+                        self.health.failure(exc, where=f"sweep:{self.name}")
+                    else:
+                        log.exception("sweep failed", extra={"sweep": self.name})
+                finally:
+                    self.last_run = time.monotonic()
                 if not self.again:
                     return
 
@@ -72,7 +82,8 @@ class Scheduler:
     def __init__(self, *, db: Database, clock: Clock, core: Any,
                  settings: TimeSettings | None = None, metrics: Metrics | None = None,
                  on_work: Callable[[], None] | None = None,
-                 calendar_for: Callable[[Workspace], TickCalendar] = default_calendar) -> None:
+                 calendar_for: Callable[[Workspace], TickCalendar] = default_calendar,
+                 health: DatabaseHealth | None = None) -> None:
         """`core` has `fire_timer(uow, timer)` and `run_tick(uow, job=, workspace_id=, day=)`;
         `on_work` (e.g. `DeliveryWorker.kick`) is called after a sweep that did something."""
         self.settings = settings or TimeSettings()
@@ -87,8 +98,9 @@ class Scheduler:
                                horizon=s.missed_tick_horizon, slack=slack,
                                calendar_for=calendar_for,
                                retry_base_seconds=s.timer_retry_base_seconds)
-        self._timer_sweep = _Sweep("timers", self.timers.run, on_work)
-        self._tick_sweep = _Sweep("ticks", self.ticks.run, on_work)
+        self.health = health or DatabaseHealth()
+        self._timer_sweep = _Sweep("timers", self.timers.run, on_work, self.health)
+        self._tick_sweep = _Sweep("ticks", self.ticks.run, on_work, self.health)
         self._aps: AsyncIOScheduler | None = None
 
     @property
@@ -98,6 +110,16 @@ class Scheduler:
     @db.setter
     def db(self, db: Database) -> None:
         self.timers.db = self.ticks.db = db
+
+    @property
+    def alive(self) -> bool:
+        """Readiness: APScheduler runs, and the timer sweep is not stuck (it runs every
+        `TIMER_SWEEP_SECONDS`; a sweep still running counts as alive)."""
+        if self._aps is None or not self._aps.running:
+            return False
+        sweep = self._timer_sweep
+        horizon = max(30.0, 10 * self.settings.timer_sweep_seconds)
+        return sweep.lock.locked() or time.monotonic() - sweep.last_run < horizon
 
     async def run_due(self) -> tuple[int, int]:
         """Sweep now and wait for it: (timers fired, ticks run). Ticks first, then timers, so
@@ -126,16 +148,28 @@ class Scheduler:
                     misfire_grace_time=None)
         aps.start()
         self._aps = aps
+        self._timer_sweep.last_run = time.monotonic()
         log.info("scheduler started", extra={"timer_sweep_s": s.timer_sweep_seconds,
                                              "tick_sweep_s": s.tick_sweep_seconds})
 
-    async def stop(self) -> None:
-        """No new sweeps; let running ones commit (never cut a transaction short), then stop."""
+    async def stop(self, *, grace: float = 10.0) -> None:
+        """No new sweeps; let running ones commit (never cut a healthy transaction short), then
+        stop — within `grace` s: a sweep stuck on an unreachable database is left behind (its
+        transaction never committed, so nothing is half done) rather than hanging shutdown."""
         if self._aps is None:
             return
         aps, self._aps = self._aps, None
         aps.pause()
-        async with self._timer_sweep.lock, self._tick_sweep.lock:
+
+        async def quiet() -> None:
+            async with self._timer_sweep.lock, self._tick_sweep.lock:
+                aps.shutdown(wait=False)
+
+        try:
+            async with asyncio.timeout(grace):
+                await quiet()
+        except TimeoutError:
+            log.warning("scheduler stopped with a sweep still running", extra={"grace_s": grace})
             aps.shutdown(wait=False)
         await asyncio.sleep(0)  # APScheduler shuts down via call_soon
         log.info("scheduler stopped")

@@ -10,6 +10,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///collab-bot.db"
+    # PostgreSQL: give up connecting (and drop a partitioned connection) after this long; the
+    # server cancels any statement running longer than the statement timeout
+    database_connect_timeout_seconds: float = 3.0
+    database_statement_timeout_seconds: float = 30.0
+    # PostgreSQL: an inbound event whose database work is not done within this long is answered
+    # "unavailable, try again" (nothing committed) instead of missing the platform's ack deadline
+    database_event_timeout_seconds: float = 2.5
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

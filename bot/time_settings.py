@@ -26,8 +26,17 @@ class TimeSettings(BaseSettings):
     delivery_poll_seconds: float = Field(0.5, gt=0)
     delivery_coalesce_seconds: float = Field(0.05, ge=0)  # a burst of kicks → one claim
     delivery_batch_size: int = Field(64, ge=1)  # rows claimed / in flight at once
-    delivery_max_attempts: int = Field(8, ge=1)
+    # transient failures (connection errors, timeouts, 5xx, 429) are retried until sent or
+    # expired: back-off doubling from base to max, drawn from [½, 1] of that (jitter)
     delivery_base_backoff_seconds: float = Field(1.0, ge=0)
-    delivery_max_backoff_seconds: float = Field(300.0, ge=0)
+    delivery_max_backoff_seconds: float = Field(60.0, ge=0)
     delivery_timeout_seconds: float = Field(15.0, gt=0)
-    delivery_lease_seconds: float = Field(300.0, gt=0)
+    # a claimed row is leased for this long (real time), renewed every third of it while it is
+    # being sent: a worker killed mid-send hands its rows over within about this long
+    delivery_lease_seconds: float = Field(10.0, gt=0)
+    # per platform: this many transient failures in a row open the circuit; while open, one
+    # probe every DELIVERY_PROBE_SECONDS instead of a storm
+    delivery_breaker_failures: int = Field(3, ge=1)
+    delivery_probe_seconds: float = Field(5.0, gt=0)
+    # stop(): how long sends in flight may finish before they are released
+    delivery_stop_grace_seconds: float = Field(5.0, ge=0)

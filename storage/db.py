@@ -7,19 +7,45 @@ sleeps of up to 100 ms, so under load a waiting writer slept long after the lock
 seconds); the lock hands over in FIFO order at once. `busy_timeout` still covers other processes.
 On PostgreSQL the same code takes row locks (`lock()` → `SELECT … FOR UPDATE`) on the aggregate it
 changes, and claims queue rows with `SKIP LOCKED`.
+
+Database trouble must not hang anyone (issue 14): on PostgreSQL a connection attempt gives up after
+`connect_timeout` s, a connection whose packets go unacknowledged is closed by the kernel after
+`tcp_user_timeout` (a partition), a statement the server runs longer than `statement_timeout` is
+cancelled by it, and `deadline()` bounds a whole piece of work on the client side — it also covers
+a server that accepts and never answers, where psycopg's own cancel would wait 10 s.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, TypeVar
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, exc as sa_exc, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 T = TypeVar("T", bound=SQLModel)
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not answer in time or could not be reached: infrastructure, not the
+    request — callers answer "try again" (503, no ack) so the platform redelivers."""
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Connection-class failures (refused, reset, partitioned, timed out), as opposed to an
+    error the server answered (a constraint, a serialization failure, SQLite's busy lock)."""
+    if isinstance(exc, (DatabaseUnavailable, TimeoutError, ConnectionError)):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        orig = exc.orig
+        # psycopg: an error with no SQLSTATE never came from the server
+        return type(orig).__module__.startswith("psycopg") and getattr(orig, "sqlstate", "") is None
+    return False
 
 
 def async_url(url: str) -> str:
@@ -159,15 +185,31 @@ class UnitOfWork:
         return (await self.session.exec(statement)).first()
 
 
+def pg_connect_args(*, schema: str | None = None, connect_timeout: float = 3.0,
+                    statement_timeout: float = 30.0) -> dict[str, Any]:
+    """libpq parameters that keep a dead or partitioned server from hanging a connection."""
+    options = f"-c statement_timeout={int(statement_timeout * 1000)}"
+    if schema:
+        options += f" -c search_path={schema}"
+    return {"connect_timeout": max(2, round(connect_timeout)),  # libpq's minimum is 2 s
+            "tcp_user_timeout": int(connect_timeout * 1000),
+            "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 2,
+            "keepalives_count": 2, "options": options}
+
+
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, schema: str | None = None) -> None:
-        """`schema` (PostgreSQL only) isolates tests that share one database."""
+    def __init__(self, url: str, *, echo: bool = False, schema: str | None = None,
+                 connect_timeout: float = 3.0, statement_timeout: float = 30.0) -> None:
+        """`schema` (PostgreSQL only) isolates tests that share one database. The timeouts
+        (PostgreSQL) are `DATABASE_CONNECT_TIMEOUT_SECONDS` / `…_STATEMENT_TIMEOUT_SECONDS`."""
         self.url = async_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if self.url.startswith("postgresql"):
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-            if schema:
-                kwargs["connect_args"] = {"options": f"-c search_path={schema}"}
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True,
+                          pool_timeout=connect_timeout,
+                          connect_args=pg_connect_args(schema=schema,
+                                                       connect_timeout=connect_timeout,
+                                                       statement_timeout=statement_timeout))
         self.engine = create_async_engine(self.url, **kwargs)
         self.dialect = self.engine.dialect.name
         self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
@@ -200,6 +242,50 @@ class Database:
                 uow = UnitOfWork(session, self.dialect)
                 yield uow
                 await uow._insert_appended()
+
+    @asynccontextmanager
+    async def deadline(self, seconds: float) -> AsyncIterator[None]:
+        """Bound the database work inside to `seconds` (client side), raising
+        `DatabaseUnavailable`. On a timeout psycopg first asks the server to cancel and waits up
+        to 10 s for that; a second cancel shortly after makes it drop the connection at once."""
+        task = asyncio.current_task()
+        assert task is not None
+        fired: list[bool] = []
+
+        def cancel_again() -> None:
+            fired.append(True)
+            task.cancel()
+
+        again = asyncio.get_running_loop().call_later(seconds + 0.2, cancel_again)
+        try:
+            async with asyncio.timeout(seconds):
+                yield
+        except TimeoutError as exc:
+            raise DatabaseUnavailable(f"no answer from the database within {seconds:g} s") from exc
+        except asyncio.CancelledError as exc:
+            if not fired:
+                raise  # somebody else's cancel (shutdown): not ours to swallow
+            task.uncancel()
+            task.uncancel()
+            raise DatabaseUnavailable(f"no answer from the database within {seconds:g} s") from exc
+        finally:
+            again.cancel()
+
+    def bounded(self, seconds: float) -> Any:
+        """`deadline(seconds)` on PostgreSQL, where a network can partition; nothing on SQLite,
+        a local file whose only waits are other writers (a deadline there would call a busy
+        moment an outage)."""
+        if self.dialect == "postgresql":
+            return self.deadline(seconds)
+        return contextlib.nullcontext()
+
+    async def ping(self, *, seconds: float = 1.0) -> None:
+        """One round trip, bounded: the readiness check."""
+        from sqlalchemy import text
+
+        async with self.deadline(seconds):
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
 
     async def create_all(self) -> None:
         """Tests and the demo: the schema straight from the models (prod uses Alembic)."""

@@ -1,7 +1,8 @@
 """A fake platform adapter for delivery tests and benchmarks: scripted failures per chat.
 
 Outcomes, consumed per call for a conversation: "ok", "429" (retry_after), "500", "timeout"
-(hangs until the worker gives up), "reset" (connection error), "fatal" (non-retryable).
+(hangs until the worker gives up), "reset" (connection error), "fatal" (non-retryable),
+"slow" (answers after `slow_seconds`). `down` (an outcome) fails every call while it is set.
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ class FakePlatform:
         # > 0: answer 429 when sends exceed it in any sliding 1 s window (app / one chat)
         self.enforce_rate = enforce_rate
         self.enforce_per_chat = enforce_per_chat
+        self.down: str | None = None
+        self.slow_seconds = 1.0
         self.received: list[Received] = []
         self.calls = 0
         self.rejected = 0
@@ -67,7 +70,7 @@ class FakePlatform:
     async def deliver(self, message: Outbound) -> DeliveryResult:
         self.calls += 1
         script = self._scripts[message.conversation]
-        outcome = script.popleft() if script else "ok"
+        outcome = self.down or (script.popleft() if script else "ok")
         if outcome == "ok" and self._over_rate(message.conversation):
             outcome = "429"
         if outcome == "429":
@@ -78,6 +81,10 @@ class FakePlatform:
             raise DeliveryError("500 Internal Server Error", retryable=True)
         if outcome == "timeout":
             await asyncio.sleep(3600)
+        if outcome == "slow":
+            await asyncio.sleep(self.slow_seconds)
+        if outcome == "refused":
+            raise ConnectionRefusedError("connection refused")
         if outcome == "reset":
             raise ConnectionResetError("connection reset by peer")
         if outcome == "fatal":

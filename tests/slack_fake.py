@@ -38,6 +38,8 @@ class FakeSlack:
         self.emails: dict[str, str] = {}  # user id → email (users.info / lookupByEmail)
         self.socket_received: list[dict[str, Any]] = []  # what the app sent on the WebSocket
         self._ts = itertools.count(1)
+        self.fail_status = 0  # > 0: every Web API call answers this status (an outage's 500s)
+        self.failed_calls = 0
         self._changed = asyncio.Condition()
         self._ws: web.WebSocketResponse | None = None
         self._runner: web.AppRunner | None = None
@@ -109,6 +111,10 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.text()
+        if self.fail_status:
+            self.failed_calls += 1
+            return web.json_response({"ok": False, "error": "internal_error"},
+                                     status=self.fail_status)
         if request.content_type == "application/json":
             body = json.loads(raw or "{}")
         else:

@@ -63,8 +63,7 @@ async def settle(db, worker: DeliveryWorker, clock: VirtualClock) -> list[Outbox
 
 def worker(db, clock, adapter) -> DeliveryWorker:
     return DeliveryWorker(db=db, clock=clock, adapters={"slack": adapter}, metrics=Metrics(),
-                          settings=TimeSettings(delivery_timeout_seconds=5,
-                                                delivery_max_attempts=4))
+                          settings=TimeSettings(delivery_timeout_seconds=5))
 
 
 async def test_a_429_is_retried_after_retry_after_and_the_card_then_updates_in_place(

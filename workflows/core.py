@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import select
 
-from storage.db import Database, UnitOfWork
+from storage.db import Database, UnitOfWork, is_unavailable
 from storage.tables import AuditEvent, Person, PersonIdentity, ProcessedEvent, Timer, Workspace
 from workflows import org
 from workflows.clock import Clock
@@ -65,8 +65,12 @@ class Core:
                 log.info("retrying event %s after %s", event.event_id, type(exc).__name__)
             except (OperationalError, DBAPIError, OSError, TimeoutError) as exc:
                 # the database is busy or unreachable: nothing was committed
+                if is_unavailable(exc):  # down: the platform must redeliver, now
+                    raise Unavailable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
                 infrastructure = exc
                 log.info("retrying event %s after %s", event.event_id, type(exc).__name__)
+            except Unavailable:
+                raise
             except Exception:  # noqa: BLE001 — a bug: rolled back, logged (and counted), answered
                 log.exception("event %s failed", event.event_id)
                 return Reply(ok=False, failed=True, text=translator(event.tenant.locale)("error.internal"))

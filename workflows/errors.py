@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from storage.db import DatabaseUnavailable
+
 
 class UserError(Exception):
     """`key` is an i18n key; `field` names the form input it belongs to (modal errors)."""
@@ -20,7 +22,7 @@ class Refused(Exception):
         self.key, self.params = key, params
 
 
-class Unavailable(Exception):
-    """The infrastructure failed (database unreachable, timed out): nothing was committed, so
-    the adapter answers the platform in a way that makes it redeliver (Feishu 503, Slack no 2xx,
-    DingTalk no ack) and tells nobody the event was handled."""
+# The infrastructure failed (database unreachable, timed out): nothing was committed, so the
+# adapter answers the platform in a way that makes it redeliver (Feishu 503, Slack no 2xx,
+# DingTalk no ack) and tells nobody the event was handled. One class from storage up.
+Unavailable = DatabaseUnavailable

@@ -20,6 +20,7 @@ from storage.tables.reliability import (
     AuditEvent,
     JobRun,
     MessageRef,
+    OutboxChat,
     OutboxMessage,
     ProcessedEvent,
     Timer,
@@ -27,6 +28,6 @@ from storage.tables.reliability import (
 
 __all__ = [
     "Acceptance", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Counter", "Delivery", "Department",
-    "Issue", "JobRun", "LocalMessage", "MessageRef", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
+    "Issue", "JobRun", "LocalMessage", "MessageRef", "OutboxChat", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
     "ProcessedEvent", "ProgressPost", "Task", "Timer", "VirtualTime", "WeeklyReport", "Workspace",
 ]

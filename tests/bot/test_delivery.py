@@ -1,5 +1,6 @@
 """The outbox worker (DESIGN rule 5): every message arrives exactly once, in order per chat,
-through 429s, 5xx, timeouts and connection errors; a row that keeps failing ends `failed`."""
+through 429s, 5xx, timeouts and connection errors; only a permanent error fails a row, and the
+chat is told in its place."""
 from __future__ import annotations
 
 import asyncio
@@ -16,7 +17,7 @@ from workflows.clock import VirtualClock
 
 T0 = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)
 FAST = dict(delivery_timeout_seconds=0.05, delivery_base_backoff_seconds=1,
-            delivery_max_backoff_seconds=60, delivery_max_attempts=6)
+            delivery_max_backoff_seconds=60, delivery_breaker_failures=1000)
 
 
 async def seed(db, rows: list[tuple[str, str, str, str]], *, at: datetime = T0) -> None:
@@ -85,33 +86,56 @@ async def test_429_retry_after_is_honoured_before_the_next_attempt(db):
     assert [r.text for r in platform.received] == ["hello"]
 
 
-async def test_a_message_that_keeps_failing_ends_failed_with_its_error_and_is_counted(db):
+async def test_a_message_that_keeps_failing_transiently_is_never_given_up(db):
     clock = VirtualClock(T0)
     platform = FakePlatform()
-    platform.script("C1", ["500"] * 4)
-    await seed(db, [("C1", "post", "", "doomed"), ("C1", "post", "", "next")])
-    worker = worker_for(db, clock, platform, delivery_max_attempts=4)
+    platform.script("C1", ["500"] * 30)  # 30 attempts: once "8 attempts and it is failed"
+    await seed(db, [("C1", "post", "", "kept"), ("C1", "post", "", "next")])
+    worker = worker_for(db, clock, platform)
 
     await drive(worker, clock)
 
-    doomed, after = await outbox(db)
-    assert (doomed.state, doomed.attempts) == ("failed", 4)
-    assert "500 Internal Server Error" in doomed.last_error
-    assert after.state == "sent"  # a failed row does not hold its conversation hostage
+    assert platform.by_chat() == {"C1": ["kept", "next"]}
+    kept, after = await outbox(db)
+    assert (kept.state, kept.attempts) == ("sent", 31)
+    assert after.state == "sent"
+    assert worker.metrics.outbox_failed.labels("fake")._value.get() == 0
+
+
+async def test_a_permanent_error_is_replaced_by_a_notice_in_the_chat_before_the_next_message(db):
+    clock = VirtualClock(T0)
+    platform = FakePlatform()
+    platform.script("C1", ["fatal"])
+    await seed(db, [("C1", "post", "request:1", "refused"), ("C1", "post", "", "next")])
+    async with db.uow() as uow:
+        (await uow.get(Workspace, "fake:acme")).locale = "en"
+    worker = worker_for(db, clock, platform)
+
+    await drive(worker, clock)
+
+    (notice, nxt) = platform.received
+    assert notice.text == "A message could not be delivered"
+    assert f"reference #{(await outbox(db))[0].id}" in notice.outbound.payload["card"]["text"]
+    assert nxt.text == "next"  # after the notice, not silently in the refused one's place
+    failed, after = await outbox(db)
+    assert (failed.state, after.state) == ("failed", "sent")
+    assert "channel_not_found" in failed.last_error
+    assert failed.payload["failed"]["payload"]["text"] == "refused"  # the original, kept
     assert worker.metrics.outbox_failed.labels("fake")._value.get() == 1
     assert b'collab_outbox_failed_total{platform="fake"} 1.0' in worker.metrics.render()
 
 
-async def test_a_non_retryable_error_fails_at_once(db):
+async def test_a_chat_that_is_gone_fails_its_rows_once_each(db):
     clock = VirtualClock(T0)
     platform = FakePlatform()
-    platform.script("C1", ["fatal"])
-    await seed(db, [("C1", "post", "", "x")])
+    platform.script("C1", ["fatal"] * 4)  # the message, its notice; the next, its notice
+    await seed(db, [("C1", "post", "", "x"), ("C1", "post", "", "y")])
     worker = worker_for(db, clock, platform)
-    await worker.drain()
-    (row,) = await outbox(db)
-    assert (row.state, row.attempts) == ("failed", 1)
-    assert "channel_not_found" in row.last_error
+    await drive(worker, clock)
+    rows = await outbox(db)
+    assert [(r.state, r.attempts) for r in rows] == [("failed", 2), ("failed", 2)]
+    assert platform.received == []
+    assert worker.metrics.outbox_failed.labels("fake")._value.get() == 2
 
 
 async def test_an_update_finds_its_message_through_message_ref(db):

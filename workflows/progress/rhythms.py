@@ -37,7 +37,7 @@ async def _open_tasks(ctx: Ctx, request: CollaborationRequest) -> list[Task]:
 async def daily_remind(ctx: Ctx, day: date) -> None:
     """R7 16:30: each owner who has not posted gets ONE private reminder listing all their
     tasks. Run late (a catch-up after 17:00) it sends nothing: the summary has been posted."""
-    if ctx.now >= ctx.calendar.at_local(day, ctx.policy.daily_due_at):
+    if ctx.now >= ctx.calendar.at_local(day, ctx.policy.daily_due_at):  # noqa: SIM102
         log.info("daily reminder for %s skipped: the %s summary time has passed", day,
                  ctx.policy.daily_due_at.strftime("%H:%M"))
         return
@@ -49,8 +49,9 @@ async def daily_remind(ctx: Ctx, day: date) -> None:
             if task.id not in posted:
                 owed.setdefault(task.owner_id, []).append(ctx.t(
                     "daily_remind.line", number=request.number, seq=task.seq, task=task.title))
-    for owner, lines in owed.items():
-        outbox.direct(ctx, person_id=owner, card=Card(
+    summary_at = ctx.calendar.at_local(day, ctx.policy.daily_due_at)
+    for owner, lines in owed.items():  # held up by an outage past 17:00, it expires unsent
+        outbox.direct(ctx, person_id=owner, expires_at=summary_at, card=Card(
             title=ctx.t("daily_remind.title", count=len(lines)), tone="warning",
             text=ctx.t("daily_remind.text", due=ctx.policy.daily_due_at.strftime("%H:%M"), tasks="\n".join(lines)),
             mentions=mention(ctx, owner)))

@@ -11,7 +11,7 @@ import sqlmodel
 
 
 revision = '0003_counters'
-down_revision = '0001'
+down_revision = '0002_delivery'
 branch_labels = None
 depends_on = None
 
