@@ -1,5 +1,5 @@
 """The composition root: storage, core, adapters, scheduler and delivery built from settings.
-Platform SDKs are imported only when that platform is configured (lark_oapi alone takes ~4.5 s)."""
+Adapters come from `adapters.registry` (each configured platform, its SDK imported only then)."""
 from __future__ import annotations
 
 import contextlib
@@ -15,7 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from adapters.base import Deferred
 from adapters.local.adapter import LocalAdapter
+from adapters.local.settings import LocalSettings
+from adapters.registry import AdapterContext, build_adapters
 from bot.delivery import DeliveryWorker
 from bot.metrics import InstrumentedCore, Metrics, metrics_route
 from bot.scheduler import Scheduler
@@ -23,7 +26,9 @@ from bot.settings import Settings
 from bot.time_settings import TimeSettings
 from storage.db import Database
 from workflows.clock import Clock, SystemClock, VirtualClock
+from workflows import followups
 from workflows.core import Core
+from workflows.events import Tenant
 from workflows.org import parse_org
 
 log = logging.getLogger("collab.app")
@@ -41,6 +46,14 @@ class KickingCore(InstrumentedCore):
         reply = await super().handle(event)
         self._delivery.kick()
         return reply
+
+    async def defer(self, *, tenant: Tenant, message: Deferred) -> None:
+        """An inline answer the platform refused just now → the outbox (issue 14)."""
+        await followups.defer(self._core.db, now=self._core.clock.now(), workspace_id=tenant.id,
+                              platform=tenant.platform, kind=message.kind,
+                              conversation=message.conversation, payload=message.payload(),
+                              target=message.target)
+        self._delivery.kick()
 
 
 @dataclass
@@ -101,32 +114,13 @@ def build(settings: Settings, *, clock: Clock | None = None, time_settings: Time
         await scheduler.kick()
         delivery.kick()
 
-    if settings.local_platform:
-        adapters["local"] = LocalAdapter(core=facade, clock=clock, workspace=settings.local_workspace,
-                                         on_clock_change=clock_moved)
-    adapters.update(platform_adapters(facade))
+    context = AdapterContext(core=facade, clock=clock, on_clock_change=clock_moved)
+    local = LocalSettings(platform=settings.local_platform, workspace=settings.local_workspace)
+    adapters.update(build_adapters(context, overrides={"local": local}))
     app = App(settings=settings, db=db, clock=clock, core=core, metrics=metrics, delivery=delivery,
               scheduler=scheduler, adapters=adapters)
     app.asgi = asgi(app)
     return app
-
-
-def platform_adapters(core: Any) -> dict[str, Any]:
-    """Slack / Feishu when their settings are present — imported only then."""
-    from adapters.feishu.settings import FeishuSettings
-    from adapters.slack.settings import SlackSettings
-
-    found: dict[str, Any] = {}
-    slack, feishu = SlackSettings(), FeishuSettings()
-    if slack.configured:
-        from adapters.slack.adapter import SlackAdapter
-
-        found["slack"] = SlackAdapter(settings=slack, core=core)
-    if feishu.configured:
-        from adapters.feishu.adapter import FeishuAdapter
-
-        found["feishu"] = FeishuAdapter(settings=feishu, core=core)
-    return found
 
 
 def asgi(app: App) -> Starlette:

@@ -18,3 +18,10 @@ class Refused(Exception):
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)
         self.key, self.params = key, params
+
+
+class Unavailable(Exception):
+    """The infrastructure failed (database unreachable, timeout) — not the user, not the event.
+
+    Nothing was committed, so the adapter must answer so that the platform delivers the event
+    again (Feishu 503, Slack no 2xx, DingTalk no ack) and must not tell the person "done"."""

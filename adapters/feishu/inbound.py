@@ -61,8 +61,16 @@ def _get(obj: Any, *path: str, kind: type = str, required: bool = True) -> Any:
     return obj
 
 
+MAX_MILLIS = 253402300799999  # 9999-12-31T23:59:59.999Z: later than any real event
+
+
 def _at(millis: str) -> datetime | None:
-    return datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc) if millis.isdigit() else None
+    """Feishu's `create_time` (ms); absurd values (30 digits) are malformed, not a crash."""
+    if not millis.isascii() or not millis.isdigit():
+        return None
+    if len(millis) > 15 or int(millis) > MAX_MILLIS:
+        raise MalformedPayload("header.create_time out of range")
+    return datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc)
 
 
 def parse(payload: dict[str, Any], *, bot_open_id: str | None = None) -> Parsed:

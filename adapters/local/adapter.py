@@ -3,7 +3,8 @@ A real adapter like the others — events go in through the core, messages come 
 outbox and the delivery worker."""
 from __future__ import annotations
 
-import json
+import logging
+import math
 import uuid
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
@@ -12,11 +13,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from adapters.base import DeliveryError, DeliveryResult, Outbound
+from adapters.base import CoreApi, DeliveryError, DeliveryResult, Outbound, kind_of
+from adapters.http import BodyError, loads, read_body
+from adapters.inline import InlineAnswer, inline_answer
 from adapters.local.store import LocalStore
-from workflows.cards import Card
 from workflows.clock import Clock, VirtualClock
+from workflows.errors import Unavailable
 from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Reply, Tenant
+
+log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024  # bytes: a typed message or a form, never more
 
 COMMAND_WORDS = ("/collab", "/协作")
 
@@ -31,13 +37,38 @@ def _require(body: Any, *names: str) -> dict[str, Any]:
     missing = [n for n in names if not isinstance(body.get(n), str) or not body.get(n)]
     if missing:
         raise BadRequest(f"missing or empty: {', '.join(missing)}")
+    _check_text(body)
     return body
 
 
-def reply_json(reply: Reply) -> dict[str, Any]:
-    return {"reply": reply.text, "ok": reply.ok, "refused": reply.refused, "duplicate": reply.duplicate,
-            "card": reply.card.to_dict() if reply.card else None,
-            "form": reply.form.to_dict() if reply.form else None, "errors": reply.errors}
+def _check_text(value: Any) -> None:
+    """No lone surrogates (not UTF-8) and no NUL (PostgreSQL text refuses it) anywhere."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BadRequest("text must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("text is not valid Unicode (lone surrogate)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+
+
+def answer_json(answer: InlineAnswer) -> dict[str, Any]:
+    """The local API's inline answer (its documented shape)."""
+    card = answer.replace_card or answer.private_card
+    return {"reply": answer.text, "ok": answer.ok, "refused": answer.refused,
+            "duplicate": answer.duplicate, "card": card.to_dict() if card else None,
+            "form": answer.form.to_dict() if answer.form else None, "errors": answer.errors}
+
+
+def reply_json(reply: Reply, *, clicked: bool = False) -> dict[str, Any]:
+    return answer_json(inline_answer(reply, clicked=clicked))
 
 
 class LocalAdapter:
@@ -45,10 +76,10 @@ class LocalAdapter:
     rate_per_second = 1000.0
     rate_per_chat = 1000.0
 
-    def __init__(self, *, core: Any, clock: Clock, workspace: str = "demo",
+    def __init__(self, *, core: CoreApi, clock: Clock, workspace: str = "demo", locale: str = "zh-CN",
                  on_clock_change: Callable[[], Awaitable[None]] | None = None) -> None:
         self.core, self.clock, self.workspace = core, clock, workspace
-        self.tenant = Tenant("local", workspace)
+        self.tenant = Tenant("local", workspace, locale=locale)
         self.store = LocalStore()
         self.on_clock_change = on_clock_change
 
@@ -66,17 +97,21 @@ class LocalAdapter:
     async def stop(self) -> None:
         return None
 
-    async def _body(self, request: Request) -> Any:
-        try:
-            return json.loads(await request.body() or b"null")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"malformed JSON: {exc}") from None
+    async def drain(self) -> None:
+        return None  # every answer is in the HTTP response: nothing runs after it
 
     async def _guard(self, request: Request, work: Callable[[Any], Awaitable[JSONResponse]]) -> JSONResponse:
         try:
-            return await work(await self._body(request))
+            body = await read_body(request, limit=MAX_BODY)
+            return await work(loads(body or b"null"))
+        except BodyError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
         except BadRequest as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        except Unavailable as exc:
+            log.warning("local: %s; the client should send it again", exc)
+            return JSONResponse({"error": "temporarily unavailable, nothing was changed: send it again"},
+                                status_code=503, headers={"Retry-After": "5"})
 
     async def post_message(self, request: Request) -> JSONResponse:
         """Someone types in a chat (a DM when `chat` is their own id)."""
@@ -114,10 +149,10 @@ class LocalAdapter:
                 _require(b, "action_id")
                 event = ActionInvoked(tenant=self.tenant, actor=b["user"], conversation=b["chat"],
                                       event_id=event_id, message=message, action_id=b["action_id"], value=value)
-            reply = await self.core.handle(event)
-            if reply.card is not None and message and not reply.refused:
-                self.store.replace(message, reply.card, self.clock.now())
-            return JSONResponse(reply_json(reply))
+            answer = inline_answer(await self.core.handle(event), clicked=True)
+            if answer.replace_card is not None and message:
+                self.store.replace(message, answer.replace_card, self.clock.now())
+            return JSONResponse(answer_json(answer))
         return await self._guard(request, work)
 
     async def chat_messages(self, request: Request) -> JSONResponse:
@@ -146,13 +181,15 @@ class LocalAdapter:
                     when = datetime.fromisoformat(str(body["set"]))
                     if when.tzinfo is None:
                         raise BadRequest("set needs a time zone offset, e.g. 2026-07-01T10:00:00+08:00")
+                    if not 2000 <= when.year <= 2200:
+                        raise BadRequest("set must be a date between the years 2000 and 2200")
                     self.clock.set(when)
                 else:
                     minutes = float(body["advance_minutes"])
-                    if minutes < 0:
-                        raise BadRequest("advance_minutes must not be negative")
+                    if not math.isfinite(minutes) or not 0 <= minutes <= 10 * 366 * 24 * 60:
+                        raise BadRequest("advance_minutes must be between 0 and ten years")
                     self.clock.advance(timedelta(minutes=minutes))
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 if isinstance(exc, BadRequest):
                     raise
                 raise BadRequest(f"bad clock value: {exc}") from None
@@ -162,9 +199,12 @@ class LocalAdapter:
         return await self._guard(request, work)
 
     async def deliver(self, message: Outbound) -> DeliveryResult:
-        card = Card.from_dict(message.payload["card"])
+        kind = kind_of(message)
+        card = message.card()
+        if card is None:
+            raise DeliveryError("the local platform shows cards only", retryable=False)
         now = self.clock.now()
-        if message.kind == "update":
+        if kind == "update":
             if self.store.replace(message.platform_message_id, card, now) is None:
                 raise DeliveryError(f"no message {message.platform_message_id}", retryable=False)
             return DeliveryResult(platform_message_id=message.platform_message_id)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.cards import Button
+from adapters.base import Deferred
+from workflows.cards import Button, Card
 from workflows.events import Reply
 from workflows.i18n import Translate
 
@@ -28,6 +29,12 @@ class Call:
     method: str
     args: dict[str, Any]
     url: str = ""
+    fallback: Deferred | None = None  # what the outbox sends instead if this call fails
+
+
+def _privately_later(origin: Origin, *, text: str = "", card: Card | None = None) -> Deferred:
+    """A private answer Slack did not take: a direct message from the app instead."""
+    return Deferred(kind="dm", conversation=origin.user, text=text, card=card)
 
 
 @dataclass
@@ -50,13 +57,14 @@ def private_body(reply: Reply, t: Translate) -> dict[str, Any]:
     return body
 
 
-def _say_privately(origin: Origin, body: dict[str, Any]) -> Call:
+def _say_privately(origin: Origin, body: dict[str, Any], fallback: Deferred | None = None) -> Call:
     if origin.response_url:
         return Call("respond", {"response_type": "ephemeral", "replace_original": False, **body},
-                    url=origin.response_url)
+                    url=origin.response_url, fallback=fallback)
     if origin.channel:
-        return Call("chat.postEphemeral", {"channel": origin.channel, "user": origin.user, **body})
-    return Call("chat.postMessage", {"channel": origin.user, **body})  # the app's DM
+        return Call("chat.postEphemeral", {"channel": origin.channel, "user": origin.user, **body},
+                    fallback=fallback)
+    return Call("chat.postMessage", {"channel": origin.user, **body}, fallback=fallback)  # app DM
 
 
 def _open_modal(origin: Origin, reply: Reply, t: Translate) -> Call:
@@ -89,7 +97,8 @@ def _command(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
 
 def _mention(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
     if not _has_form(reply):
-        return Plan(calls=[_say_privately(origin, private_body(reply, t))])
+        later = _privately_later(origin, text=reply.text, card=reply.card)
+        return Plan(calls=[_say_privately(origin, private_body(reply, t), later)])
     # A mention has no trigger_id, so no modal: offer a button that re-runs the command.
     hint = t("slack.form.open_hint")
     button = Button(OPEN_FORM, t("slack.form.open"), value={"text": origin.text}, style="primary")
@@ -103,7 +112,8 @@ def _mention(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
 
 def _action(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
     if reply.refused or not reply.ok:
-        return Plan(calls=[_say_privately(origin, private_body(Reply(text=reply.text), t))]
+        return Plan(calls=[_say_privately(origin, private_body(Reply(text=reply.text), t),
+                                          _privately_later(origin, text=reply.text))]
                     if reply.text else [])
     calls: list[Call] = []
     if _has_form(reply) and origin.trigger_id:
@@ -115,9 +125,12 @@ def _action(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
                               url=origin.response_url))
         elif not origin.ephemeral and origin.channel:
             calls.append(Call("chat.update", {"channel": origin.channel, "ts": origin.message,
-                                              **card}))
+                                              **card},
+                              fallback=Deferred(kind="update", conversation=origin.channel,
+                                                card=reply.card, target=origin.message)))
     if reply.text:
-        calls.append(_say_privately(origin, private_body(Reply(text=reply.text), t)))
+        calls.append(_say_privately(origin, private_body(Reply(text=reply.text), t),
+                                    _privately_later(origin, text=reply.text)))
     return Plan(calls=calls)
 
 
@@ -139,9 +152,12 @@ def _view(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
     updated = False
     if reply.card is not None and origin.channel and origin.message:
         calls.append(Call("chat.update", {"channel": origin.channel, "ts": origin.message,
-                                          **render_card(reply.card, t)}))
+                                          **render_card(reply.card, t)},
+                          fallback=Deferred(kind="update", conversation=origin.channel,
+                                            card=reply.card, target=origin.message)))
         updated = True
     if reply.text or (reply.card is not None and not updated):
         shown = Reply(text=reply.text, card=None if updated else reply.card)
-        calls.append(_say_privately(origin, private_body(shown, t)))
+        calls.append(_say_privately(origin, private_body(shown, t),
+                                    _privately_later(origin, text=shown.text, card=shown.card)))
     return Plan(calls=calls)
