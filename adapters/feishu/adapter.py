@@ -30,7 +30,7 @@ from adapters.feishu.webhook import Rejected, open_request
 from adapters.http import BodyError, read_body
 from workflows.errors import Unavailable
 from workflows.events import CommandInvoked, Event, Reply, Tenant
-from workflows.i18n import translator
+from adapters.i18n import translator
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class FeishuAdapter:
         self._handle: Handle = core.handle
         self.api = api or FeishuApi(settings=settings)
         self._wall_clock = wall_clock  # transport time (replay window), not the core's clock
-        self._t = translator(settings.locale)
+        self._t = translator("feishu", settings.locale)
         self.bot_open_id: str | None = None
         self._background = Background()
         self._connection: Any = None  # ws.LongConnection when FEISHU_MODE=ws
@@ -186,7 +186,7 @@ class FeishuAdapter:
                     break
                 except FeishuApiError as exc:
                     if not exc.retryable:  # refused for good (chat gone…): later won't help
-                        log.warning("Feishu reply to %s refused: %s", message_id, exc)
+                        log.warning("Feishu reply to %s not sent (refused): %s", message_id, exc)
                         return True
                     if attempt + 1 == REPLY_ATTEMPTS:
                         log.warning("Feishu reply to %s not sent: %s", message_id, exc)

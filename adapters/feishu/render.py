@@ -19,9 +19,16 @@ from typing import Any
 
 from workflows.cards import Button, Card, CardField, Form, Input
 from workflows.events import Reply
-from workflows.i18n import translator
-
 from adapters.feishu.inbound import ACTION_KEY, FORM_KEY, VALUE_KEY
+from adapters.i18n import translator as platform_translator
+from workflows.i18n import Translate
+
+
+
+def translator(locale: str | None) -> Translate:
+    """The Feishu catalog (adapters/feishu/messages.*.json) over the core's."""
+    return platform_translator("feishu", locale)
+
 
 TEMPLATE = {"neutral": "blue", "info": "wathet", "success": "green", "warning": "orange",
             "danger": "red"}

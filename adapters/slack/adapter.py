@@ -37,7 +37,7 @@ from adapters.base import CoreApi, DeliveryResult, Outbound, kind_of
 from adapters.http import MAX_BODY, BodyError, nesting, read_body
 from workflows.errors import Unavailable
 from workflows.events import Event, Reply, Tenant
-from workflows.i18n import translator
+from adapters.i18n import translator
 
 from adapters.slack import inbound
 from adapters.slack.people import Linker, People
@@ -63,7 +63,7 @@ class SlackAdapter:
     def __init__(self, *, settings: SlackSettings, core: CoreApi, timeout: int = 10) -> None:
         self.settings = settings
         self.core = core
-        self.t = translator(settings.locale)
+        self.t = translator("slack", settings.locale)
         # inline follow-ups answer a person now: one short 429 wait and one reconnect are worth it
         self.client = AsyncWebClient(
             token=settings.bot_token, base_url=settings.api_url, timeout=timeout,
