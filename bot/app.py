@@ -117,6 +117,9 @@ def build(settings: Settings, *, clock: Clock | None = None, time_settings: Time
     context = AdapterContext(core=facade, clock=clock, on_clock_change=clock_moved)
     local = LocalSettings(platform=settings.local_platform, workspace=settings.local_workspace)
     adapters.update(build_adapters(context, overrides={"local": local}))
+    for adapter in adapters.values():  # platform gauges (DingTalk's monthly quota) in /metrics
+        if hasattr(adapter, "register_metrics"):
+            adapter.register_metrics(metrics.registry)
     app = App(settings=settings, db=db, clock=clock, core=core, metrics=metrics, delivery=delivery,
               scheduler=scheduler, adapters=adapters)
     app.asgi = asgi(app)
