@@ -26,6 +26,9 @@ from typing import Any, AsyncIterator
 
 import httpx
 
+from zoneinfo import ZoneInfo
+
+START = datetime(2026, 7, 13, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday, working hours
 PEOPLE = ("zhao", "liu", "chen", "wang", "zhou", "zhang", "he", "li", "wu", "zheng")  # on every platform
 
 

@@ -188,6 +188,10 @@ class FakeDingTalk:
     async def _session(self, request: Request) -> JSONResponse:
         body = await request.json()
         self.calls.append(Call("POST", request.url.path, body, dict(request.headers)))
+        for index, (method, part, status, answer) in enumerate(self.scripted):
+            if method == "POST" and part in request.url.path:
+                del self.scripted[index]
+                return JSONResponse(answer, status_code=status)
         conversation = request.path_params["conversation"]
         text = (body.get("markdown") or {}).get("text") or (body.get("text") or {}).get("content", "")
         self.shown.append(Shown(f"hook-{next(self._ids)}", conversation, "markdown", text=text))
