@@ -278,7 +278,7 @@ class SlackAdapter:
 
 def _json_part(body: bytes) -> bytes:
     """The JSON inside a Slack body: the body itself, or a form's url-decoded `payload`."""
-    if body.lstrip().startswith(b"{"):
+    if body.lstrip()[:1] in (b"{", b"["):
         return body
     from urllib.parse import parse_qs
 
