@@ -14,7 +14,6 @@ class DingTalkSettings(BaseSettings):
     client_secret: str = ""  # AppSecret / Client Secret: tokens, Stream, HTTP signatures
     robot_code: str = ""  # the robot's code (usually equal to the Client ID)
     card_template_id: str = ""  # the imported generic card template (docs/dingtalk.md)
-    corp_id: str = ""  # the organisation's corpId: the workspace id for outbound-only starts
     mode: Literal["stream", "http"] = "stream"  # Stream (no public URL) or HTTP outgoing
     api_url: str = "https://api.dingtalk.com"  # tests point it at a local fake
     locale: str = "zh-CN"  # R27: DingTalk's default language

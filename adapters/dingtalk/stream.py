@@ -66,7 +66,10 @@ class StreamConnection:
     async def _forward(self, topic: str, frame_id: str, data: Any) -> tuple[int, Any]:
         """On the stream thread: run `process` on our loop and wait for its answer."""
         future = asyncio.run_coroutine_threadsafe(self._process(topic, frame_id, data), self._loop)
-        return await asyncio.wrap_future(future)
+        # past the timeout the frame goes unacked and DingTalk pushes it again; if the core
+        # commits meanwhile, the second push is a duplicate (processed_event)
+        return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)),
+                                      self._settings.ack_timeout_seconds)
 
     async def stop(self) -> None:
         self._stopping = True
