@@ -9,6 +9,7 @@ import asyncio
 import itertools
 import json
 import socket
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,7 @@ class FakeDingTalk:
         self.shown: list[Shown] = []
         self.cards: dict[str, Shown] = {}
         self.acks: dict[str, dict[str, Any]] = {}
+        self.ack_times: dict[str, float] = {}  # messageId → time.monotonic() of its ack (bench)
         self.scripted: list[tuple[str, str, int, Any]] = []
         self.tokens = itertools.count(1)
         self.valid_tokens: set[str] = set()
@@ -111,6 +113,7 @@ class FakeDingTalk:
         try:
             while True:
                 ack = json.loads(await websocket.receive_text())
+                self.ack_times[ack["headers"]["messageId"]] = time.monotonic()
                 self.acks[ack["headers"]["messageId"]] = ack
                 self._ack_arrived.set()
         except WebSocketDisconnect:
