@@ -16,6 +16,7 @@ class DingTalkSettings(BaseSettings):
     card_template_id: str = ""  # the imported generic card template (docs/dingtalk.md)
     mode: Literal["stream", "http"] = "stream"  # Stream (no public URL) or HTTP outgoing
     api_url: str = "https://api.dingtalk.com"  # tests point it at a local fake
+    oapi_url: str = "https://oapi.dingtalk.com"  # the address book (org sync dingtalk) only
     locale: str = "zh-CN"  # R27: DingTalk's default language
     request_timeout_seconds: float = 10.0  # every OpenAPI call (token, send, update, DING)
     ack_timeout_seconds: float = 5.0  # a Stream frame waits this long for the core's answer
