@@ -85,3 +85,16 @@ async def test_a_stalled_gateway_does_not_block_the_http_server(database_url, mo
         await connection.stop()
         await stalled.stop()
         await stop_dingtalk_app(*started)
+
+
+async def test_a_malformed_frame_is_acked_400_and_an_unknown_topic_ignored(world):
+    from dingtalk_world import CARDS, MESSAGES
+
+    bad = await world.fake.push(MESSAGES, {"msgtype": "text", "text": {"content": "x"}})
+    assert bad is not None and bad["code"] == 400  # acked: a redelivery would be as malformed
+    nested = await world.fake.push(CARDS, {"outTrackId": "o", "corpId": "c", "userId": "u",
+                                           "content": "[" * 3000 + "]" * 3000})
+    assert nested is not None and nested["code"] == 400
+    other = await world.fake.push("/v1.0/graph/api/invoke", {"a": 1}, timeout=1)
+    assert other is None  # not subscribed: the SDK has no handler and sends nothing
+    assert world.messages() == []
