@@ -10,7 +10,7 @@ on local, Slack, Feishu and DingTalk (the adapter conformance suite, and the lea
 
 People are the org's person ids; each driver maps them to platform ids (`user_id`). `say` and
 `click` take an optional `delivery`: the same delivery id twice is the platform delivering the
-same event again. `forged()` is the HTTP status of a request with a bad signature (None where the
+same event again. `label(button)` is the text on a button. `forged()` is the HTTP status of a request with a bad signature (None where the
 platform has no signatures), `throttle_next_post()` makes the platform refuse the next group post
 once with its rate-limit answer. `app` is the whole bot (`bot.app.App`).
 """
@@ -100,6 +100,10 @@ class LocalDriver(Driver):
     async def urgent(self, user: str) -> list[str]:
         return [m["text"] for m in await self.p.dms(user) if m["urgent"]]
 
+    @staticmethod
+    def label(button: Any) -> str:
+        return button["label"]
+
     async def forged(self) -> int | None:
         return None  # the embedded platform has no signatures: it serves 127.0.0.1 only
 
@@ -135,6 +139,10 @@ class SlackDriver(Driver):
     async def click(self, user: str, button: Any, *, delivery: str | None = None) -> str:
         return await self.w.click(self.user_id(user), button, channel=self.group,
                                   trigger=delivery)
+
+    @staticmethod
+    def label(button: Any) -> str:
+        return button[1]["text"]["text"]
 
     async def cards(self) -> list[str]:
         from slack_bot import visible
@@ -201,6 +209,10 @@ class FeishuDriver(Driver):
         answer = await self.w.click(user, button, event_id=delivery)
         return str((answer.get("toast") or {}).get("content", ""))
 
+    @staticmethod
+    def label(button: Any) -> str:
+        return button["label"]
+
     async def cards(self) -> list[str]:
         return self.w.chat_text(self.group)
 
@@ -257,6 +269,11 @@ class DingTalkDriver(Driver):
     async def click(self, user: str, button: Any, *, delivery: str | None = None) -> str:
         response = await self.w.click(user, button, frame_id=delivery)
         return ((response.get("userPrivateData") or {}).get("cardParamMap") or {}).get("my_status", "")
+
+    @staticmethod
+    def label(button: Any) -> str:
+        shown, index = button
+        return shown.params[f"btn{index}_label"]
 
     @staticmethod
     def _text(shown: Any) -> str:
