@@ -28,12 +28,19 @@ class InlineAnswer:
     duplicate: bool = False
 
     @property
+    def card(self) -> Card | None:
+        """The one card this answer shows: the clicked card's new state, or the private one."""
+        return self.replace_card or self.private_card
+
+    @property
     def empty(self) -> bool:
         return not (self.text or self.replace_card or self.private_card or self.form or self.errors)
 
 
-def inline_answer(reply: Reply, *, clicked: bool) -> InlineAnswer:
+def inline_answer(reply: Reply | InlineAnswer, *, clicked: bool) -> InlineAnswer:
     """`clicked`: the event was a button click or form submit on a card message."""
+    if isinstance(reply, InlineAnswer):
+        return reply
     replace = reply.card if clicked and not reply.refused else None
     private = reply.card if not clicked and not reply.refused else None
     return InlineAnswer(ok=reply.ok, text=reply.text, replace_card=replace, private_card=private,

@@ -28,13 +28,13 @@ from adapters.feishu.deliver import deliver as deliver_outbound
 from adapters.feishu.settings import FeishuSettings
 from adapters.feishu.webhook import Rejected, open_request
 from adapters.http import BodyError, read_body
+from adapters.inline import inline_answer
 from workflows.errors import Unavailable
-from workflows.events import CommandInvoked, Event, Reply, Tenant
+from workflows.events import CommandInvoked, Tenant
 from adapters.i18n import translator
 
 log = logging.getLogger(__name__)
 
-Handle = Callable[[Event], Awaitable[Reply]]
 EVENTS_PATH = "/feishu/events"
 REPLY_ATTEMPTS = 3
 REPLY_MAX_WAIT = 5.0  # seconds; longer rate-limit hints are not worth holding a reply for
@@ -49,7 +49,6 @@ class FeishuAdapter:
                  wall_clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.core = core  # the core (or its instrumented facade)
-        self._handle: Handle = core.handle
         self.api = api or FeishuApi(settings=settings)
         self._wall_clock = wall_clock  # transport time (replay window), not the core's clock
         self._t = translator("feishu", settings.locale)
@@ -128,11 +127,12 @@ class FeishuAdapter:
             log.debug("Feishu payload ignored: %s", parsed.reason)
             return {}
         if isinstance(parsed.event, CommandInvoked):
-            reply = await self._handle(parsed.event)  # raises → 503 / SDK 500 → pushed again
-            messages = render.reply_messages(reply, locale=self.settings.locale)
+            reply = await self.core.handle(parsed.event)  # raises → 503 / SDK 500 → pushed again
+            answer = inline_answer(reply, clicked=False)
+            messages = render.reply_messages(answer, locale=self.settings.locale)
             if messages:
                 later = Deferred(kind="post", conversation=parsed.event.conversation,
-                                 text=reply.text, card=reply.card or reply.form)
+                                 text=answer.text, card=answer.private_card or answer.form)
                 self._spawn(self._reply(parsed.message_id, parsed.event.event_id, messages,
                                         fallback=later, tenant=parsed.event.tenant))
             return {}
@@ -149,20 +149,21 @@ class FeishuAdapter:
 
     async def _card_action(self, parsed: inbound.Inbound) -> dict[str, Any]:
         try:
-            reply = await self._handle(parsed.event)
+            reply = await self.core.handle(parsed.event)
         except Unavailable:
             raise  # HTTP 503 / SDK error: no toast saying it worked, Feishu may try again
         except Exception:
             log.exception("Feishu card action failed")
             return {"toast": {"type": "error", "content": self._t("feishu.toast.failed")}}
-        if reply.form is not None and not reply.duplicate and parsed.message_id:
-            form = render.card_content(reply.form, locale=self.settings.locale)
+        answer = inline_answer(reply, clicked=True)
+        if answer.form is not None and not answer.duplicate and parsed.message_id:
+            form = render.card_content(answer.form, locale=self.settings.locale)
             self._spawn(self._reply(parsed.message_id, parsed.event.event_id,
                                     [("interactive", form)], tenant=parsed.event.tenant,
                                     fallback=Deferred(kind="dm", conversation=parsed.event.actor,
-                                                      card=reply.form)))
-        return render.callback_response(reply, locale=self.settings.locale,
-                                        form_sent=reply.form is not None)
+                                                      card=answer.form)))
+        return render.callback_response(answer, locale=self.settings.locale,
+                                        form_sent=answer.form is not None)
 
     async def _reply(self, message_id: str, event_id: str, messages: list[tuple[str, str]], *,
                      tenant: Tenant, fallback: Deferred) -> None:

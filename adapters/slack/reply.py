@@ -1,9 +1,11 @@
-"""The core's Reply → what Slack gets (pure): the ack body, then the follow-up calls.
+"""The neutral inline answer (adapters/inline.py) → what Slack gets (pure): the ack body, then
+the follow-up calls.
 
 Only what the ack can carry is in the ack (slash-command ephemeral text, modal errors, the next
 modal step); everything else — the clicked card's new state, a private answer, a modal to open —
-is a Web API / response_url call made right after the ack (DESIGN rule 1: no outbox for these,
-they answer the person who acted). Refused clicks get a private answer only (R25).
+is a Web API / response_url call made right after the ack. Each call carries its `fallback`: if
+Slack does not take it, the outbox sends it later (a card update, or the private answer as a DM).
+Refused clicks get a private answer only (R25).
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.base import Deferred
+from adapters.inline import InlineAnswer, inline_answer
 from workflows.cards import Button, Card
 from workflows.events import Reply
 from workflows.i18n import Translate
@@ -43,7 +46,7 @@ class Plan:
     calls: list[Call] = field(default_factory=list)
 
 
-def private_body(reply: Reply, t: Translate) -> dict[str, Any]:
+def private_body(reply: Reply | InlineAnswer, t: Translate) -> dict[str, Any]:
     """Text and/or card for a message only the actor sees."""
     fallback = mrkdwn(reply.text)
     blocks = sections(fallback) if reply.text else []
@@ -67,7 +70,7 @@ def _say_privately(origin: Origin, body: dict[str, Any], fallback: Deferred | No
     return Call("chat.postMessage", {"channel": origin.user, **body}, fallback=fallback)  # app DM
 
 
-def _open_modal(origin: Origin, reply: Reply, t: Translate) -> Call:
+def _open_modal(origin: Origin, reply: InlineAnswer, t: Translate) -> Call:
     assert reply.form is not None and reply.form.form is not None
     # an ephemeral card cannot be chat.update'd later: remember only the channel then
     metadata = encode_metadata(value=reply.form.form.value, channel=origin.channel,
@@ -77,25 +80,28 @@ def _open_modal(origin: Origin, reply: Reply, t: Translate) -> Call:
                                "view": render_modal(reply.form, metadata=metadata, t=t)})
 
 
-def _has_form(reply: Reply) -> bool:
+def _has_form(reply: InlineAnswer) -> bool:
     return reply.form is not None and reply.form.form is not None
 
 
-def plan(origin: Origin, reply: Reply, t: Translate, *, command: str = "/collab") -> Plan:
+def plan(origin: Origin, reply: Reply | InlineAnswer, t: Translate, *,
+         command: str = "/collab") -> Plan:
+    """The neutral inline answer (adapters/inline.py) → Slack's ack and follow-up calls."""
+    reply = inline_answer(reply, clicked=origin.kind in ("action", "view"))
     if reply.duplicate:  # handled before: the first delivery already answered
         return Plan()
     return {"command": _command, "mention": _mention, "action": _action,
             "view": _view}[origin.kind](origin, reply, t, command)
 
 
-def _command(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
+def _command(origin: Origin, reply: InlineAnswer, t: Translate, command: str) -> Plan:
     if _has_form(reply) and origin.trigger_id:
         ack = {"response_type": "ephemeral", **private_body(reply, t)} if reply.text else None
         return Plan(ack=ack, calls=[_open_modal(origin, reply, t)])
     return Plan(ack={"response_type": "ephemeral", **private_body(reply, t)})
 
 
-def _mention(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
+def _mention(origin: Origin, reply: InlineAnswer, t: Translate, command: str) -> Plan:
     if not _has_form(reply):
         later = _privately_later(origin, text=reply.text, card=reply.card)
         return Plan(calls=[_say_privately(origin, private_body(reply, t), later)])
@@ -110,9 +116,9 @@ def _mention(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
     return Plan(calls=[_say_privately(origin, body)])
 
 
-def _action(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
+def _action(origin: Origin, reply: InlineAnswer, t: Translate, command: str) -> Plan:
     if reply.refused or not reply.ok:
-        return Plan(calls=[_say_privately(origin, private_body(Reply(text=reply.text), t),
+        return Plan(calls=[_say_privately(origin, private_body(InlineAnswer(text=reply.text), t),
                                           _privately_later(origin, text=reply.text))]
                     if reply.text else [])
     calls: list[Call] = []
@@ -129,12 +135,12 @@ def _action(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
                               fallback=Deferred(kind="update", conversation=origin.channel,
                                                 card=reply.card, target=origin.message)))
     if reply.text:
-        calls.append(_say_privately(origin, private_body(Reply(text=reply.text), t),
+        calls.append(_say_privately(origin, private_body(InlineAnswer(text=reply.text), t),
                                     _privately_later(origin, text=reply.text)))
     return Plan(calls=calls)
 
 
-def _view(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
+def _view(origin: Origin, reply: InlineAnswer, t: Translate, command: str) -> Plan:
     view = origin.view or {}
     errors = dict(reply.errors)
     if not errors and (reply.refused or not reply.ok) and reply.text:
@@ -157,7 +163,7 @@ def _view(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
                                             card=reply.card, target=origin.message)))
         updated = True
     if reply.text or (reply.card is not None and not updated):
-        shown = Reply(text=reply.text, card=None if updated else reply.card)
+        shown = InlineAnswer(text=reply.text, private_card=None if updated else reply.card)
         calls.append(_say_privately(origin, private_body(shown, t),
                                     _privately_later(origin, text=shown.text, card=shown.card)))
     return Plan(calls=calls)

@@ -3,7 +3,6 @@ before a body is parsed, JSON nesting is limited (1,000–3,000 levels → 400),
 encodings are 400, oversized bodies 413 — and nothing reaches the core."""
 from __future__ import annotations
 
-import json
 import time
 
 import httpx
