@@ -10,11 +10,11 @@
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from adapters.dingtalk.codec import decode_params
 from adapters.http import BodyError, loads
 from workflows.events import ActionInvoked, CommandInvoked, Tenant
 
@@ -121,15 +121,11 @@ def card_click(data: Any, *, frame_id: str, locale: str) -> Click | Ignored:
     params = private.get("params") if isinstance(private, dict) else None
     if not isinstance(params, dict) or not params.get("action"):
         return Ignored("a callback without our button params")
-    action = _str(params, "action")
-    value = params.get("value")
-    if value is None:  # a template whose button sends its params loose: they are the value
-        value = {k: v for k, v in params.items() if k != "action"}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value) if value else {}
-        except ValueError:
-            raise MalformedPayload("button value is not JSON") from None
+    _str(params, "action")  # text, no NUL, valid Unicode
+    try:
+        action, value = decode_params(params)
+    except ValueError:
+        raise MalformedPayload("button value is not JSON") from None
     if not isinstance(value, dict):
         raise MalformedPayload("button value is not an object")
     actor = _str(data, "userId")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from adapters.dingtalk.codec import encode_value
 from adapters.inline import InlineAnswer
 from workflows.cards import Button, Card
 from workflows.i18n import Translate
@@ -50,7 +51,7 @@ def _button(index: int, button: Button | None) -> dict[str, str]:
                 prefix + "value": "", prefix + "style": "normal"}
     return {prefix + "show": "true", prefix + "label": clip(button.label, 40),
             prefix + "action": button.action_id,
-            prefix + "value": json.dumps(button.value, ensure_ascii=False, separators=(",", ":")),
+            prefix + "value": encode_value(button.value),
             prefix + "style": STYLE.get(button.style, "normal")}
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from adapters.feishu.codec import ACTION_KEY, FORM_KEY, VALUE_KEY
 from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Tenant
 
 PLATFORM = "feishu"
-ACTION_KEY, FORM_KEY, VALUE_KEY = "a", "f", "v"  # what render.py puts in callback values
 _COMMAND_WORD = re.compile(r"^\s*/(协作|collab)(?=\s|$)", re.IGNORECASE)
 _PICKED_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?: [+-]\d{4})?$")  # date_picker: "2026-07-20 +0800"
 

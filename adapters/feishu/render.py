@@ -19,7 +19,7 @@ from typing import Any
 
 from workflows.cards import Button, Card, CardField, Form, Input
 from workflows.events import Reply
-from adapters.feishu.inbound import ACTION_KEY, FORM_KEY, VALUE_KEY
+from adapters.feishu.codec import ACTION_KEY, FORM_KEY, VALUE_KEY
 from adapters.i18n import translator as platform_translator
 from adapters.inline import InlineAnswer, inline_answer
 from workflows.i18n import Translate

@@ -21,7 +21,8 @@ from workflows.i18n import Translate
 from adapters.slack.blocks import MAX_TEXT, clip, context, fit, mrkdwn, section, sections
 from adapters.slack.inbound import Origin
 from adapters.slack.modal import encode_metadata, render_modal, view_errors
-from adapters.slack.render import MAX_BLOCKS, OPEN_FORM, action_blocks, render_card
+from adapters.slack.codec import OPEN_FORM
+from adapters.slack.render import MAX_BLOCKS, action_blocks, render_card
 
 
 @dataclass

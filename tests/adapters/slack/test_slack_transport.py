@@ -9,7 +9,7 @@ import time
 import pytest
 
 from adapters.slack.adapter import SlackAdapter
-from adapters.slack.render import OPEN_FORM, decode_value
+from adapters.slack.codec import OPEN_FORM, decode_value
 from adapters.slack.settings import SlackSettings
 from slack_fake import FakeSlack
 from slack_support import SECRET, FakeCore, interactive, recorded, running, slash_body
