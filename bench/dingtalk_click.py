@@ -31,6 +31,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "adapters" 
 
 HEAD, INITIATOR, GROUP = "wang", "zhou", "cid618"
 CARDS = "/v1.0/card/instances/callback"
+SCHEMA_VAR = "DINGTALK_BENCH_PG_SCHEMA"  # PostgreSQL: each run in a schema of its own
+
+
+def schema() -> str | None:
+    return os.environ.get(SCHEMA_VAR) or None
 
 
 def env(api_url: str) -> None:
@@ -47,9 +52,11 @@ def role_bot(api_url: str, database: str, requests: int) -> None:
     env(api_url)
     from bot.app import build
     from bot.settings import Settings
+    from storage.db import Database
 
     asyncio.run(prepare(database, requests))
-    app = build(Settings(database_url=database, archive_dir=None))  # type: ignore[arg-type]
+    app = build(Settings(database_url=database, archive_dir=None),  # type: ignore[arg-type]
+                db=Database(database, schema=schema()))
     app.adapters["dingtalk"].rate_per_chat = app.adapters["dingtalk"].rate_per_second = 1e6
     serve(app.asgi, uvicorn)
 
@@ -96,7 +103,7 @@ async def prepare(database: str, count: int) -> None:
     from workflows.clock import SystemClock
     from workflows.core import Core
 
-    db = Database(database)
+    db = Database(database, schema=schema())
     await db.create_all()
     await Core(db=db, clock=SystemClock()).import_org(dingtalk_org())
     now = SystemClock().now()
@@ -193,18 +200,38 @@ def approved(database: str) -> int:
 
     engine = create_engine(sync_url(database))
     with engine.connect() as conn:
+        if schema():
+            conn.execute(text(f"SET search_path TO {schema()}"))
         count = int(conn.execute(text("SELECT count(*) FROM collab_request WHERE state='approved'"))
                     .scalar_one())
     engine.dispose()
     return count
 
 
+def pg_schema(database: str, *, drop: bool) -> None:
+    from sqlalchemy import create_engine, text
+
+    from storage.db import sync_url
+
+    engine = create_engine(sync_url(database))
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema()} CASCADE" if drop else f"CREATE SCHEMA {schema()}"))
+    engine.dispose()
+
+
 async def run(args: argparse.Namespace) -> None:
     database = args.database or f"sqlite:///{tempfile.mkdtemp(prefix='dingtalk-bench-')}/bench.db"
+    if database.startswith("postgres"):
+        os.environ[SCHEMA_VAR] = f"bench_dingtalk_{os.getpid()}"
+        pg_schema(database, drop=False)
     requests = int(args.rate * (args.seconds + 1)) + 10
-    control = await phase("instant", args, database, requests)
-    full = await phase("bot", args, database, requests)
-    committed = approved(database)
+    try:
+        control = await phase("instant", args, database, requests)
+        full = await phase("bot", args, database, requests)
+        committed = approved(database)
+    finally:
+        if schema():
+            pg_schema(database, drop=True)
     backend = "PostgreSQL" if database.startswith("postgres") else "SQLite (WAL)"
     print(f"DingTalk Stream click → committed approval → ack ({backend}, {os.cpu_count()} cores), "
           f"{args.rate:g} clicks/s open loop for {args.seconds:g} s")
