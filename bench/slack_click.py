@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "adapters" / "slack")]
 
 TEAM, CHANNEL, HEAD = "T0618", "C0618", "U_LIU"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

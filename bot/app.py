@@ -1,5 +1,5 @@
 """The composition root: storage, core, adapters, scheduler and delivery built from settings.
-Platform SDKs are imported only when that platform is configured (lark_oapi alone takes ~4.5 s)."""
+Adapters come from `adapters.registry` (each configured platform, its SDK imported only then)."""
 from __future__ import annotations
 
 import asyncio
@@ -16,9 +16,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from adapters.base import Deferred
 from adapters.local.adapter import LocalAdapter
 from adapters.local.web.routes import Simulator
 from adapters.web.board import BoardWeb
+from adapters.local.settings import LocalSettings
+from adapters.registry import AdapterContext, build_adapters
 from bot.delivery import DeliveryWorker
 from bot.health import DatabaseHealth
 from bot.metrics import InstrumentedCore, Metrics, metrics_route
@@ -28,10 +31,12 @@ from bot.time_settings import TimeSettings
 from storage.db import Database, DatabaseUnavailable, is_unavailable
 from storage.tables import Workspace
 from workflows.clock import Clock, SystemClock, VirtualClock
+from workflows import followups
 from workflows.core import Core
 from workflows.kernel.context import Links
 from workflows.org import OrgImport, import_org
 from workflows.org_file import digest, read_org_file
+from workflows.events import Tenant
 
 log = logging.getLogger("collab.app")
 # psycopg warns once per interrupted query ("query cancellation interrupted …"): during an outage
@@ -74,6 +79,14 @@ class KickingCore(InstrumentedCore):
             self._health.success()
         self._delivery.kick()
         return reply
+
+    async def defer(self, *, tenant: Tenant, message: Deferred) -> None:
+        """An inline answer the platform refused just now → the outbox (issue 14)."""
+        await followups.defer(self._core.db, now=self._core.clock.now(), workspace_id=tenant.id,
+                              platform=tenant.platform, kind=message.kind,
+                              conversation=message.conversation, payload=message.payload(),
+                              target=message.target)
+        self._delivery.kick()
 
 
 @dataclass
@@ -166,32 +179,16 @@ def build(settings: Settings, *, clock: Clock | None = None, time_settings: Time
         await scheduler.kick()
         delivery.kick()
 
-    if settings.local_platform:
-        adapters["local"] = LocalAdapter(core=facade, clock=clock, db=db, workspace=settings.local_workspace,
-                                         on_clock_change=clock_moved)
-    adapters.update(platform_adapters(facade))
+    context = AdapterContext(core=facade, clock=clock, db=db, on_clock_change=clock_moved)
+    local = LocalSettings(platform=settings.local_platform, workspace=settings.local_workspace)
+    adapters.update(build_adapters(context, overrides={"local": local}))
+    for adapter in adapters.values():  # platform gauges (DingTalk's monthly quota) in /metrics
+        if hasattr(adapter, "register_metrics"):
+            adapter.register_metrics(metrics.registry)
     app = App(settings=settings, db=db, clock=clock, core=core, metrics=metrics, delivery=delivery,
               scheduler=scheduler, adapters=adapters, health=health)
     app.asgi = asgi(app)
     return app
-
-
-def platform_adapters(core: Any) -> dict[str, Any]:
-    """Slack / Feishu when their settings are present — imported only then."""
-    from adapters.feishu.settings import FeishuSettings
-    from adapters.slack.settings import SlackSettings
-
-    found: dict[str, Any] = {}
-    slack, feishu = SlackSettings(), FeishuSettings()
-    if slack.configured:
-        from adapters.slack.adapter import SlackAdapter
-
-        found["slack"] = SlackAdapter(settings=slack, core=core)
-    if feishu.configured:
-        from adapters.feishu.adapter import FeishuAdapter
-
-        found["feishu"] = FeishuAdapter(settings=feishu, core=core)
-    return found
 
 
 def web_routes(app: App) -> list[Any]:

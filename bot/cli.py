@@ -6,6 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 from bot.app import DEMO_ORG, build, import_org_file
@@ -131,6 +132,27 @@ def _serve(settings: Settings, *, banner: str = "") -> None:
     uvicorn.run(app.asgi, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 
+def _sync_dingtalk(args: argparse.Namespace) -> int:
+    """`collab-bot org sync dingtalk --corp-id ding…`: departments and managers (optional)."""
+    from adapters.base import DeliveryError
+    from adapters.dingtalk.directory import sync_to_file
+    from adapters.dingtalk.settings import DingTalkSettings
+
+    dingtalk = DingTalkSettings()
+    if not (dingtalk.client_id and dingtalk.client_secret) or not args.corp_id:
+        print("DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET and --corp-id are needed", file=sys.stderr)
+        return 2
+    try:
+        doc = asyncio.run(sync_to_file(settings=dingtalk, out=args.out, override=args.override,
+                                       corp_id=args.corp_id))
+    except (OSError, ValueError, DeliveryError, httpx.HTTPError) as exc:
+        print(f"org sync failed: {exc}", file=sys.stderr)
+        return 2
+    print(f"org written: {args.out} ({len(doc['departments'])} departments, {len(doc['people'])} people)"
+          f" — review it, then: collab-bot org import {args.out}")
+    return 0
+
+
 def _sync_feishu(args: argparse.Namespace) -> int:
     """`collab-bot org sync feishu`: departments and leaders from the contact API (optional)."""
     from adapters.base import DeliveryError
@@ -177,10 +199,11 @@ def _main(argv: list[str] | None = None) -> int:
     imp.add_argument("file", type=Path)
     imp.add_argument("--dry-run", action="store_true", help="check the file and show what would change")
     sync = orgs.add_parser("sync", help="read departments and leaders from a platform directory into a YAML")
-    sync.add_argument("platform", choices=["feishu"])
+    sync.add_argument("platform", choices=["feishu", "dingtalk"])
     sync.add_argument("--out", type=Path, default=Path("org.yaml"))
     sync.add_argument("--override", type=Path, help="an org YAML whose entries win over the directory")
     sync.add_argument("--tenant-key", default="")
+    sync.add_argument("--corp-id", default="", help="DingTalk: the organisation's corpId (ding…)")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -200,7 +223,7 @@ def _main(argv: list[str] | None = None) -> int:
         asyncio.run(_prepare(Settings(), None))
         print("database upgraded:", Settings().database_url)
     elif args.command == "org" and args.org_command == "sync":
-        return _sync_feishu(args)
+        return _sync_dingtalk(args) if args.platform == "dingtalk" else _sync_feishu(args)
     elif args.command == "org":
         return _import(args)
     return 0

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
+from pathlib import Path
 from typing import AsyncIterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from storage.db import Database, sync_url
+
+# the platforms' fakes and drivers (tests/adapters/<platform>/*.py) import by module name from
+# any test folder, like `harness`: `from slack_support import …`, `from drivers import …`
+ADAPTER_TESTS = Path(__file__).parent / "adapters"
+sys.path[1:1] = [str(d) for d in sorted(ADAPTER_TESTS.iterdir()) if d.is_dir() and d.name != "__pycache__"]
+sys.path.insert(1, str(ADAPTER_TESTS))
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

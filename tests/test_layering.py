@@ -43,10 +43,10 @@ def test_starting_without_platform_settings_imports_no_platform_sdk():
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FEISHU_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FEISHU_", "DINGTALK_"))}
     code = ("import sys; from bot.app import build; from bot.settings import Settings; "
             "build(Settings(database_url='sqlite:///:memory:', local_platform=True)); "
-            "print(sorted(m for m in ('lark_oapi', 'slack_bolt', 'slack_sdk') if m in sys.modules))")
+            "print(sorted(m for m in ('lark_oapi', 'slack_bolt', 'slack_sdk', 'dingtalk_stream') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

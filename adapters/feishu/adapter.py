@@ -20,18 +20,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from adapters.base import DeliveryResult, Outbound
+from adapters.background import Background
+from adapters.base import CoreApi, Deferred, DeliveryResult, Outbound, kind_of
 from adapters.feishu import inbound, render
 from adapters.feishu.api import FeishuApi, FeishuApiError
 from adapters.feishu.deliver import deliver as deliver_outbound
 from adapters.feishu.settings import FeishuSettings
 from adapters.feishu.webhook import Rejected, open_request
-from workflows.events import CommandInvoked, Event, Reply
-from workflows.i18n import translator
+from adapters.http import BodyError, read_body
+from adapters.inline import inline_answer
+from workflows.errors import Unavailable
+from workflows.events import CommandInvoked, Tenant
+from adapters.i18n import translator
 
 log = logging.getLogger(__name__)
 
-Handle = Callable[[Event], Awaitable[Reply]]
 EVENTS_PATH = "/feishu/events"
 REPLY_ATTEMPTS = 3
 REPLY_MAX_WAIT = 5.0  # seconds; longer rate-limit hints are not worth holding a reply for
@@ -42,15 +45,15 @@ class FeishuAdapter:
     rate_per_second = 50.0  # Feishu: 50 requests/s (1000/min) per app for sending messages
     rate_per_chat = 5.0  # … and 5 QPS per chat, shared by all bots in it
 
-    def __init__(self, *, settings: FeishuSettings, core: Any, api: FeishuApi | None = None,
+    def __init__(self, *, settings: FeishuSettings, core: CoreApi, api: FeishuApi | None = None,
                  wall_clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
-        self._handle: Handle = core.handle  # the core (or its instrumented facade)
+        self.core = core  # the core (or its instrumented facade)
         self.api = api or FeishuApi(settings=settings)
         self._wall_clock = wall_clock  # transport time (replay window), not the core's clock
-        self._t = translator(settings.locale)
+        self._t = translator("feishu", settings.locale)
         self.bot_open_id: str | None = None
-        self._background: set[asyncio.Task[Any]] = set()
+        self._background = Background()
         self._connection: Any = None  # ws.LongConnection when FEISHU_MODE=ws
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -76,13 +79,10 @@ class FeishuAdapter:
 
     async def drain(self) -> None:
         """Wait for the replies still being sent (tests; graceful shutdown)."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self._background.drain()
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background.spawn(coro)
 
     async def _learn_bot_id(self) -> None:
         try:
@@ -93,10 +93,12 @@ class FeishuAdapter:
     # --- inbound ------------------------------------------------------------------------------
 
     async def http_endpoint(self, request: Request) -> JSONResponse:
-        declared = request.headers.get("content-length", "0")
-        if declared.isdigit() and int(declared) > 1024 * 1024:
-            return self._rejection(Rejected(400, "feishu.webhook.too_large"))
-        body = await request.body()
+        try:
+            body = await read_body(request)
+        except BodyError as exc:
+            return self._rejection(Rejected(exc.status, "feishu.webhook.too_large"
+                                            if exc.status == 413 else "feishu.webhook.malformed",
+                                            reason=str(exc)))
         try:
             payload = open_request(body=body, headers=request.headers, settings=self.settings,
                                    now=self._wall_clock())
@@ -105,6 +107,9 @@ class FeishuAdapter:
             return self._rejection(rejected)
         except inbound.MalformedPayload as exc:
             return self._rejection(Rejected(400, "feishu.webhook.malformed", reason=str(exc)))
+        except Unavailable as exc:
+            log.warning("Feishu event not taken (%s); Feishu will push it again", exc)
+            return JSONResponse({"msg": self._t("feishu.webhook.unavailable")}, status_code=503)
         except Exception:
             log.exception("Feishu event failed; Feishu will push it again")
             return JSONResponse({"msg": self._t("feishu.webhook.unavailable")}, status_code=503)
@@ -122,10 +127,14 @@ class FeishuAdapter:
             log.debug("Feishu payload ignored: %s", parsed.reason)
             return {}
         if isinstance(parsed.event, CommandInvoked):
-            reply = await self._handle(parsed.event)  # raises → 503 / SDK 500 → pushed again
-            messages = render.reply_messages(reply, locale=self.settings.locale)
+            reply = await self.core.handle(parsed.event)  # raises → 503 / SDK 500 → pushed again
+            answer = inline_answer(reply, clicked=False)
+            messages = render.reply_messages(answer, locale=self.settings.locale)
             if messages:
-                self._spawn(self._reply(parsed.message_id, parsed.event.event_id, messages))
+                later = Deferred(kind="post", conversation=parsed.event.conversation,
+                                 text=answer.text, card=answer.private_card or answer.form)
+                self._spawn(self._reply(parsed.message_id, parsed.event.event_id, messages,
+                                        fallback=later, tenant=parsed.event.tenant))
             return {}
         return await self._card_action(parsed)
 
@@ -140,20 +149,36 @@ class FeishuAdapter:
 
     async def _card_action(self, parsed: inbound.Inbound) -> dict[str, Any]:
         try:
-            reply = await self._handle(parsed.event)
+            reply = await self.core.handle(parsed.event)
+        except Unavailable:
+            raise  # HTTP 503 / SDK error: no toast saying it worked, Feishu may try again
         except Exception:
             log.exception("Feishu card action failed")
             return {"toast": {"type": "error", "content": self._t("feishu.toast.failed")}}
-        if reply.form is not None and not reply.duplicate and parsed.message_id:
-            form = render.card_content(reply.form, locale=self.settings.locale)
+        answer = inline_answer(reply, clicked=True)
+        if answer.form is not None and not answer.duplicate and parsed.message_id:
+            form = render.card_content(answer.form, locale=self.settings.locale)
             self._spawn(self._reply(parsed.message_id, parsed.event.event_id,
-                                    [("interactive", form)]))
-        return render.callback_response(reply, locale=self.settings.locale,
-                                        form_sent=reply.form is not None)
+                                    [("interactive", form)], tenant=parsed.event.tenant,
+                                    fallback=Deferred(kind="dm", conversation=parsed.event.actor,
+                                                      card=answer.form)))
+        return render.callback_response(answer, locale=self.settings.locale,
+                                        form_sent=answer.form is not None)
 
-    async def _reply(self, message_id: str, event_id: str, messages: list[tuple[str, str]]) -> None:
+    async def _reply(self, message_id: str, event_id: str, messages: list[tuple[str, str]], *,
+                     tenant: Tenant, fallback: Deferred) -> None:
         """Answer in the thread; a rate limit or a 5xx gets a few short retries (same `uuid`,
-        so never twice). The state is committed either way: only this answer can be lost."""
+        so never twice). If Feishu still does not take it, the answer goes to the outbox
+        (issue 14: 261 of 263 replies were lost in an outage)."""
+        if not await self._send_replies(message_id, event_id, messages):
+            try:
+                await self.core.defer(tenant=tenant, message=fallback)
+            except Exception:  # noqa: BLE001 — the database is down as well: logged
+                log.exception("Feishu reply to %s could not be queued", message_id)
+
+    async def _send_replies(self, message_id: str, event_id: str,
+                            messages: list[tuple[str, str]]) -> bool:
+        """False when Feishu did not take an answer for a passing reason (outage, 5xx, 429)."""
         for index, (msg_type, content) in enumerate(messages):
             for attempt in range(REPLY_ATTEMPTS):
                 try:
@@ -161,15 +186,20 @@ class FeishuAdapter:
                                          uuid=f"r{index}-{event_id}")
                     break
                 except FeishuApiError as exc:
-                    if not exc.retryable or attempt + 1 == REPLY_ATTEMPTS:
+                    if not exc.retryable:  # refused for good (chat gone…): later won't help
+                        log.warning("Feishu reply to %s not sent (refused): %s", message_id, exc)
+                        return True
+                    if attempt + 1 == REPLY_ATTEMPTS:
                         log.warning("Feishu reply to %s not sent: %s", message_id, exc)
-                        return
+                        return False
                     await asyncio.sleep(min(REPLY_MAX_WAIT, exc.retry_after or 1.0))
                 except Exception as exc:
                     log.warning("Feishu reply to %s not sent: %s", message_id, exc)
-                    return
+                    return False
+        return True
 
     # --- outbound -----------------------------------------------------------------------------
 
     async def deliver(self, message: Outbound) -> DeliveryResult:
+        kind_of(message)
         return await deliver_outbound(message, api=self.api, settings=self.settings)

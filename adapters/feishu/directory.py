@@ -20,6 +20,7 @@ import yaml
 
 from adapters.feishu.api import FeishuApi
 from adapters.feishu.settings import FeishuSettings
+from adapters.org_file import merge as merge_org
 
 ROOT = "0"
 _IDS = {"department_id_type": "open_department_id", "user_id_type": "open_id"}
@@ -104,22 +105,8 @@ def org_document(directory: Directory) -> dict[str, Any]:
 
 
 def merge(synced: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
-    """The org file wins: its workspace fields, the roles it names, the people it lists."""
-    if not override:
-        return synced
-    merged = {"workspace": {**synced["workspace"], **(override.get("workspace") or {}),
-                            "platform": "feishu", "id": synced["workspace"]["id"]}}
-    written = {d["name"]: d for d in override.get("departments") or []}
-    departments = []
-    for dept in synced["departments"]:
-        mine = written.pop(dept["name"], {})
-        departments.append({**dept, **{k: v for k, v in mine.items() if v is not None}})
-    merged["departments"] = departments + list(written.values())
-    people = {p["id"]: p for p in synced["people"]}
-    for person in override.get("people") or []:
-        people[person["id"]] = {**people.get(person["id"], {}), **person}
-    merged["people"] = list(people.values())
-    return merged
+    """The org file wins (adapters/org_file.py)."""
+    return merge_org(synced, override, platform="feishu")
 
 
 async def sync_to_file(*, settings: FeishuSettings, out: Path, override: Path | None = None,

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from adapters.feishu.codec import ACTION_KEY, FORM_KEY, VALUE_KEY
 from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Tenant
 
 PLATFORM = "feishu"
-ACTION_KEY, FORM_KEY, VALUE_KEY = "a", "f", "v"  # what render.py puts in callback values
 _COMMAND_WORD = re.compile(r"^\s*/(协作|collab)(?=\s|$)", re.IGNORECASE)
 _PICKED_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?: [+-]\d{4})?$")  # date_picker: "2026-07-20 +0800"
 
@@ -61,8 +61,16 @@ def _get(obj: Any, *path: str, kind: type = str, required: bool = True) -> Any:
     return obj
 
 
+MAX_MILLIS = 253402300799999  # 9999-12-31T23:59:59.999Z: later than any real event
+
+
 def _at(millis: str) -> datetime | None:
-    return datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc) if millis.isdigit() else None
+    """Feishu's `create_time` (ms); absurd values (30 digits) are malformed, not a crash."""
+    if not millis.isascii() or not millis.isdigit():
+        return None
+    if len(millis) > 15 or int(millis) > MAX_MILLIS:
+        raise MalformedPayload("header.create_time out of range")
+    return datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc)
 
 
 def parse(payload: dict[str, Any], *, bot_open_id: str | None = None) -> Parsed:

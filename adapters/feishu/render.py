@@ -19,9 +19,17 @@ from typing import Any
 
 from workflows.cards import Button, Card, CardField, Form, Input
 from workflows.events import Reply
-from workflows.i18n import translator
+from adapters.feishu.codec import ACTION_KEY, FORM_KEY, VALUE_KEY
+from adapters.i18n import translator as platform_translator
+from adapters.inline import InlineAnswer, inline_answer
+from workflows.i18n import Translate
 
-from adapters.feishu.inbound import ACTION_KEY, FORM_KEY, VALUE_KEY
+
+
+def translator(locale: str | None) -> Translate:
+    """The Feishu catalog (adapters/feishu/messages.*.json) over the core's."""
+    return platform_translator("feishu", locale)
+
 
 TEMPLATE = {"neutral": "blue", "info": "wathet", "success": "green", "warning": "orange",
             "danger": "red"}
@@ -233,19 +241,21 @@ def text_content(text: str) -> str:
     return json.dumps({"text": text}, ensure_ascii=False)
 
 
-def _errors(reply: Reply) -> str:
+def _errors(reply: InlineAnswer) -> str:
     return "；".join(reply.errors.values())
 
 
-def toast_type(reply: Reply) -> str:
+def toast_type(reply: Reply | InlineAnswer) -> str:
     if reply.duplicate:
         return "info"
     return "success" if reply.ok and not reply.refused and not reply.errors else "error"
 
 
-def callback_response(reply: Reply, *, locale: str = "zh-CN", form_sent: bool = False) -> dict[str, Any]:
+def callback_response(reply: Reply | InlineAnswer, *, locale: str = "zh-CN",
+                      form_sent: bool = False) -> dict[str, Any]:
     """What a card click or form submit answers within 3 s: a toast (success, or the refusal's
     reason) plus, when the core says so, the clicked card's new state for everyone at once."""
+    reply = inline_answer(reply, clicked=True)
     t = translator(locale)
     if reply.text:
         content = reply.text
@@ -258,14 +268,16 @@ def callback_response(reply: Reply, *, locale: str = "zh-CN", form_sent: bool = 
     else:
         content = t("feishu.toast.done")
     response: dict[str, Any] = {"toast": {"type": toast_type(reply), "content": content[:TOAST_MAX_CHARS]}}
-    if reply.card is not None:
-        response["card"] = {"type": "raw", "data": card_json(reply.card, locale=locale)}
+    if reply.replace_card is not None:
+        response["card"] = {"type": "raw", "data": card_json(reply.replace_card, locale=locale)}
     return response
 
 
-def reply_messages(reply: Reply, *, locale: str = "zh-CN", with_card: bool = True) -> list[tuple[str, str]]:
+def reply_messages(reply: Reply | InlineAnswer, *, locale: str = "zh-CN",
+                   with_card: bool = True) -> list[tuple[str, str]]:
     """The `(msg_type, content)` messages that answer a typed command (Feishu has no inline
     answer to a message event): the text, then the card or form. A re-pushed event → nothing."""
+    reply = inline_answer(reply, clicked=False)
     if reply.duplicate:
         return []
     messages: list[tuple[str, str]] = []
@@ -274,7 +286,7 @@ def reply_messages(reply: Reply, *, locale: str = "zh-CN", with_card: bool = Tru
         messages.append(("text", text_content(translator(locale)("feishu.reply.errors", errors=lines))))
     if reply.text:
         messages.append(("text", text_content(reply.text)))
-    for card in (reply.card if with_card else None, reply.form):
+    for card in (reply.private_card if with_card else None, reply.form):
         if card is not None:
             messages.append(("interactive", card_content(card, locale=locale)))
     return messages

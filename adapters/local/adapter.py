@@ -3,7 +3,7 @@ A real adapter like the others — events go in through the core, messages come 
 outbox and the delivery worker."""
 from __future__ import annotations
 
-import json
+import logging
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable
@@ -12,18 +12,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from adapters.base import DeliveryError, DeliveryResult, Outbound
+from adapters.base import CoreApi, DeliveryError, DeliveryResult, Outbound, kind_of
+from adapters.http import BodyError, loads, read_body
+from adapters.inline import InlineAnswer, inline_answer
 from adapters.local.store import LocalStore
 from storage.db import Database
-from workflows.cards import Card
 from workflows.clock import Clock, VirtualClock
-from workflows.grammar import command_text
+from workflows.errors import Unavailable
 from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Reply, Tenant
+from workflows.grammar import command_text
 
-
-
+log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024  # bytes: a long request form is a few KB
-MAX_DEPTH = 32  # nesting of a JSON body: a card's value is 2 levels deep
 # the virtual clock stays where every date computation (calendars, timers) still works
 CLOCK_RANGE = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc))
 
@@ -36,39 +36,44 @@ class TooLarge(BadRequest):
     status = 413
 
 
-def _checked(value: Any, depth: int = 0) -> Any:
-    """Refuse what parsed but cannot be handled: nesting deeper than MAX_DEPTH, text with a
-    lone surrogate (not a character: no database can store it)."""
-    if depth > MAX_DEPTH:
-        raise BadRequest(f"JSON nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise BadRequest("text is not valid Unicode (a lone surrogate such as \\ud800)") from None
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _checked(k, depth + 1)
-            _checked(v, depth + 1)
-    elif isinstance(value, list):
-        for v in value:
-            _checked(v, depth + 1)
-    return value
-
-
 def _require(body: Any, *names: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")
     missing = [n for n in names if not isinstance(body.get(n), str) or not body.get(n)]
     if missing:
         raise BadRequest(f"missing or empty: {', '.join(missing)}")
+    _check_text(body)
     return body
 
 
-def reply_json(reply: Reply) -> dict[str, Any]:
-    return {"reply": reply.text, "ok": reply.ok, "refused": reply.refused, "duplicate": reply.duplicate,
-            "card": reply.card.to_dict() if reply.card else None,
-            "form": reply.form.to_dict() if reply.form else None, "errors": reply.errors}
+def _check_text(value: Any) -> None:
+    """No lone surrogates (not UTF-8) and no NUL (PostgreSQL text refuses it) anywhere."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BadRequest("text must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("text is not valid Unicode (lone surrogate)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+
+
+def answer_json(answer: InlineAnswer) -> dict[str, Any]:
+    """The local API's inline answer (its documented shape)."""
+    card = answer.replace_card or answer.private_card
+    return {"reply": answer.text, "ok": answer.ok, "refused": answer.refused,
+            "duplicate": answer.duplicate, "card": card.to_dict() if card else None,
+            "form": answer.form.to_dict() if answer.form else None, "errors": answer.errors}
+
+
+def reply_json(reply: Reply, *, clicked: bool = False) -> dict[str, Any]:
+    return answer_json(inline_answer(reply, clicked=clicked))
 
 
 class LocalAdapter:
@@ -76,10 +81,10 @@ class LocalAdapter:
     rate_per_second = 1000.0
     rate_per_chat = 1000.0
 
-    def __init__(self, *, core: Any, clock: Clock, db: Database, workspace: str = "demo",
+    def __init__(self, *, core: CoreApi, clock: Clock, db: Database, workspace: str = "demo", locale: str = "zh-CN",
                  on_clock_change: Callable[[], Awaitable[None]] | None = None) -> None:
         self.core, self.clock, self.workspace = core, clock, workspace
-        self.tenant = Tenant("local", workspace)
+        self.tenant = Tenant("local", workspace, locale=locale)
         self.store = LocalStore(db=db, workspace_id=self.tenant.id)
         self.on_clock_change = on_clock_change
 
@@ -104,30 +109,21 @@ class LocalAdapter:
     async def stop(self) -> None:
         return None
 
-    async def _body(self, request: Request) -> Any:
-        """At most MAX_BODY bytes (read no further), then JSON of bounded depth."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            raise TooLarge(f"body larger than {MAX_BODY} bytes")
-        raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > MAX_BODY:
-                raise TooLarge(f"body larger than {MAX_BODY} bytes")
-        try:
-            return _checked(json.loads(bytes(raw) or b"null"))
-        except RecursionError:
-            raise BadRequest(f"JSON nested deeper than {MAX_DEPTH} levels") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            if isinstance(exc, BadRequest):
-                raise
-            raise BadRequest(f"malformed JSON: {exc}") from None
+    async def drain(self) -> None:
+        return None  # every answer is in the HTTP response: nothing runs after it
 
     async def _guard(self, request: Request, work: Callable[[Any], Awaitable[JSONResponse]]) -> JSONResponse:
         try:
-            return await work(await self._body(request))
+            body = await read_body(request, limit=MAX_BODY)
+            return await work(loads(body or b"null"))
+        except BodyError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
         except BadRequest as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        except Unavailable as exc:
+            log.warning("local: %s; the client should send it again", exc)
+            return JSONResponse({"error": "temporarily unavailable, nothing was changed: send it again"},
+                                status_code=503, headers={"Retry-After": "5"})
 
     async def post_message(self, request: Request) -> JSONResponse:
         """Someone types in a chat (a DM when `chat` is their own id)."""
@@ -161,10 +157,10 @@ class LocalAdapter:
                 _require(b, "action_id")
                 event = ActionInvoked(tenant=self.tenant, actor=b["user"], conversation=b["chat"],
                                       event_id=event_id, message=message, action_id=b["action_id"], value=value)
-            reply = await self.core.handle(event)
-            if reply.card is not None and message and not reply.refused:
-                await self.store.replace(message, reply.card, self.clock.now())
-            return JSONResponse(reply_json(reply))
+            answer = inline_answer(await self.core.handle(event), clicked=True)
+            if answer.replace_card is not None and message:
+                await self.store.replace(message, answer.replace_card, self.clock.now())
+            return JSONResponse(answer_json(answer))
         return await self._guard(request, work)
 
     async def chats(self, request: Request) -> JSONResponse:
@@ -230,9 +226,12 @@ class LocalAdapter:
         return await self._guard(request, work)
 
     async def deliver(self, message: Outbound) -> DeliveryResult:
-        card = Card.from_dict(message.payload["card"])
+        kind = kind_of(message)
+        card = message.card()
+        if card is None:
+            raise DeliveryError("the local platform shows cards only", retryable=False)
         now = self.clock.now()
-        if message.kind == "update":
+        if kind == "update":
             if await self.store.replace(message.platform_message_id, card, now) is None:
                 raise DeliveryError(f"no message {message.platform_message_id}", retryable=False)
             return DeliveryResult(platform_message_id=message.platform_message_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 import aiohttp
 from slack_bolt import BoltResponse
@@ -32,9 +32,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.base import DeliveryResult, Outbound
+from adapters.background import Background
+from adapters.base import CoreApi, DeliveryResult, Outbound, kind_of
+from adapters.http import MAX_BODY, BodyError, nesting, read_body
+from workflows.errors import Unavailable
 from workflows.events import Event, Reply, Tenant
-from workflows.i18n import translator
+from adapters.i18n import translator
 
 from adapters.slack import inbound
 from adapters.slack.people import Linker, People
@@ -44,16 +47,8 @@ from adapters.slack.settings import SlackSettings
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1_000_000  # bytes; Slack's payloads are far smaller — anything bigger is not Slack
 ANY = re.compile(".*")
-
-
-class CoreLike(Protocol):
-    async def handle(self, event: Event) -> Reply: ...
-
-    async def link_identity(self, *, tenant: Tenant, external_id: str, email: str) -> bool: ...
-
-    async def unlinked_emails(self, *, tenant: Tenant) -> list[str]: ...
+MAX_DEPTH = 32  # JSON nesting of a Slack payload (real ones stay under 12)
 
 
 class SlackAdapter:
@@ -65,10 +60,10 @@ class SlackAdapter:
     rate_per_second = 5.0
     rate_per_chat = 1.0
 
-    def __init__(self, *, settings: SlackSettings, core: CoreLike, timeout: int = 10) -> None:
+    def __init__(self, *, settings: SlackSettings, core: CoreApi, timeout: int = 10) -> None:
         self.settings = settings
         self.core = core
-        self.t = translator(settings.locale)
+        self.t = translator("slack", settings.locale)
         # inline follow-ups answer a person now: one short 429 wait and one reconnect are worth it
         self.client = AsyncWebClient(
             token=settings.bot_token, base_url=settings.api_url, timeout=timeout,
@@ -95,7 +90,7 @@ class SlackAdapter:
         self.team = ""  # the workspace's team id (auth.test), known after start()
         self.socket: AsyncSocketModeHandler | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Background()
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -125,8 +120,7 @@ class SlackAdapter:
 
     async def drain(self) -> None:
         """Wait for the follow-ups already started (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.drain()
 
     async def sync_identities(self) -> int:
         """Link the org's people known only by email to their Slack users (R25 needs ids for
@@ -143,9 +137,7 @@ class SlackAdapter:
         return linked
 
     def _background(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(work)
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         """One keep-alive session for every Web API call (the SDK opens one per call without)."""
@@ -158,9 +150,10 @@ class SlackAdapter:
     # ---- HTTP ----------------------------------------------------------------------------
 
     async def endpoint(self, request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return PlainTextResponse("payload too large", status_code=400)
+        try:
+            body = await read_body(request, limit=MAX_BODY)
+        except BodyError as exc:
+            return PlainTextResponse(str(exc), status_code=exc.status)
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:  # Slack sends UTF-8 only; the SDK's verifier would crash
@@ -174,15 +167,19 @@ class SlackAdapter:
             valid = False
         if not valid:
             return PlainTextResponse("invalid signature", status_code=401)
+        if not body.strip() or nesting(_json_part(body), stop_at=MAX_DEPTH) > MAX_DEPTH:
+            return PlainTextResponse("malformed payload", status_code=400)
         self._ensure_session()
         try:
             response = await self.http.handle(request)
         except (ValueError, TypeError, AttributeError, KeyError) as exc:  # unparsable body
             log.warning("slack: malformed request: %s", exc)
             return PlainTextResponse("malformed payload", status_code=400)
-        if response.status_code >= 500:
+        if response.status_code == 503:  # the core's database is down: Slack retries
+            return response
+        if response.status_code >= 500 or response.status_code == 404:
             # Our listeners never raise, so a bolt 500 is bolt choking on the payload's shape
-            # (e.g. `actions: []`); bolt has logged the traceback.
+            # (e.g. `actions: []`), and 404 a signed body no listener matches: both malformed.
             return PlainTextResponse("malformed payload", status_code=400)
         return response
 
@@ -211,12 +208,16 @@ class SlackAdapter:
         try:
             reply = await self.handle(event)
             steps = plan(origin, reply, self.t, command=self.settings.command)
+        except Unavailable as exc:
+            # nothing committed: no ack (Socket Mode) / 503 (HTTP), so Slack delivers it again
+            log.warning("slack: %s unanswered so Slack retries: %s", event.event_id, exc)
+            return BoltResponse(status=503, body="temporarily unavailable")
         except Exception:  # noqa: BLE001 — a bug here must still answer Slack, politely
             log.exception("slack: answering %s failed", event.event_id)
             steps = plan(origin, Reply(text=self.t("slack.error.retry"), ok=False), self.t)
         await ack(steps.ack) if steps.ack is not None else await ack()
         if steps.calls:
-            self._background(self._follow_up(steps.calls))
+            self._background(self._follow_up(steps.calls, event.tenant))
         return None
 
     async def handle(self, event: Event) -> Reply:
@@ -232,30 +233,57 @@ class SlackAdapter:
         the user a raw error, and nothing was committed anyway)."""
         try:
             return await self.core.handle(event)
+        except Unavailable:
+            raise
         except Exception:  # noqa: BLE001 — logged with the traceback, answered politely
             log.exception("slack: core failed on %s %s", type(event).__name__, event.event_id)
             return Reply(text=self.t("slack.error.retry"), ok=False)
 
-    async def _follow_up(self, calls: list[Call]) -> None:
+    async def _follow_up(self, calls: list[Call], tenant: Tenant) -> None:
         for call in calls:
-            try:
-                if call.url:
-                    webhook = AsyncWebhookClient(call.url, session=self._ensure_session(),
-                                                 timeout=self.client.timeout)
-                    response = await webhook.send_dict(call.args)
-                    if response.status_code >= 400:
-                        log.warning("slack: response_url answered %s: %s", response.status_code,
-                                    response.body)
-                else:
-                    await self.client.api_call(call.method, json=call.args)
-            except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                log.warning("slack: follow-up %s failed: %s", call.method, exc)
-            except Exception:  # noqa: BLE001 — one failed answer must not stop the next
-                log.exception("slack: follow-up %s failed", call.method)
+            if not await self._send(call) and call.fallback is not None:
+                try:  # issue 14: the answer goes out later through the outbox, not never
+                    await self.core.defer(tenant=tenant, message=call.fallback)
+                except Exception:  # noqa: BLE001 — the database is down too: logged, lost
+                    log.exception("slack: could not queue the failed %s", call.method)
+
+    async def _send(self, call: Call) -> bool:
+        """One follow-up; False when Slack did not take it (logged)."""
+        try:
+            if call.url:
+                webhook = AsyncWebhookClient(call.url, session=self._ensure_session(),
+                                             timeout=self.client.timeout)
+                response = await webhook.send_dict(call.args)
+                if response.status_code >= 400:
+                    log.warning("slack: response_url answered %s: %s", response.status_code,
+                                response.body)
+                    return False
+            else:
+                await self.client.api_call(call.method, json=call.args)
+            return True
+        except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.warning("slack: follow-up %s failed: %s", call.method, exc)
+        except Exception:  # noqa: BLE001 — one failed answer must not stop the next
+            log.exception("slack: follow-up %s failed", call.method)
+        return False
 
     # ---- outbound ------------------------------------------------------------------------
 
     async def deliver(self, message: Outbound) -> DeliveryResult:
+        kind_of(message)
         self._ensure_session()
         return await self.sender.deliver(message)
 
+
+
+def _json_part(body: bytes) -> bytes:
+    """The JSON inside a Slack body: the body itself, or a form's url-decoded `payload`."""
+    if body.lstrip()[:1] in (b"{", b"["):
+        return body
+    from urllib.parse import parse_qs
+
+    try:
+        form = parse_qs(body.decode("utf-8"))
+    except ValueError:
+        return b""
+    return (form.get("payload") or [""])[0].encode("utf-8", "surrogatepass")

@@ -14,7 +14,7 @@ from typing import Any
 from workflows.events import ActionInvoked, CommandInvoked, Event, FormSubmitted, Tenant
 
 from adapters.slack.modal import decode_metadata, fields_from_state
-from adapters.slack.render import FORM_SUBMIT, OPEN_FORM, decode_action_id, decode_value
+from adapters.slack.codec import FORM_SUBMIT, OPEN_FORM, decode_action_id, decode_value
 
 PLATFORM = "slack"
 LOCALE = "en"  # R27: a Slack workspace speaks English unless its row says otherwise

@@ -1,19 +1,18 @@
-"""The neutral Card → Slack Block Kit (pure; golden files in tests/payloads/slack/golden/).
+"""The neutral Card → Slack Block Kit (pure; golden files in tests/adapters/slack/payloads/golden/).
 
 Block Kit limits are enforced here by shortening with an ellipsis: a message Slack rejects
 (`invalid_blocks`) would lose the whole card, a shortened one loses a few words.
 """
 from __future__ import annotations
 
-import json
 import logging
-from collections import Counter
 from typing import Any
 
 from workflows.cards import Button, Card, CardField
 from workflows.i18n import Translate
 
 from adapters.slack import modal
+from adapters.slack.codec import FORM_SUBMIT, encode_action_ids, encode_value
 from adapters.slack.blocks import (MAX_TEXT, clip, context, escape, fit, mrkdwn, plain, section,
                                    sections)
 
@@ -27,46 +26,9 @@ MAX_BUTTON_TEXT = 75
 MAX_VALUE = 2000  # button value
 MAX_ACTIONS = 25  # elements per actions block
 
-FORM_SUBMIT = "_slack.submit"  # reserved: the submit button of a form shown inside a message
-OPEN_FORM = "_slack.open"  # reserved: re-run a command from a button so a modal can open
 
 TONE_EMOJI = {"info": ":information_source: ", "success": ":white_check_mark: ",
               "warning": ":warning: ", "danger": ":red_circle: "}
-
-
-# ---- action ids and values -----------------------------------------------------------------
-
-def encode_action_ids(ids: list[str]) -> list[str]:
-    """Slack wants action ids unique per block: repeated ids (two `task.confirm` buttons, one per
-    task) get `|n`; an id that itself contains `|` always does, so decoding is unambiguous."""
-    counts = Counter(ids)
-    seen: Counter[str] = Counter()
-    out = []
-    for action_id in ids:
-        seen[action_id] += 1
-        repeated = counts[action_id] > 1 or "|" in action_id
-        out.append(f"{action_id}|{seen[action_id]}" if repeated else action_id)
-    return out
-
-
-def decode_action_id(action_id: str) -> str:
-    """The core's semantic id back from an encoded Slack action id."""
-    return action_id.rsplit("|", 1)[0] if "|" in action_id else action_id
-
-
-def encode_value(value: dict[str, Any]) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def decode_value(raw: str | None) -> dict[str, Any]:
-    """A button value back into the core's dict; anything else (a foreign button) → {}."""
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 # ---- the card --------------------------------------------------------------------------------

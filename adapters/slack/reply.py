@@ -1,23 +1,28 @@
-"""The core's Reply → what Slack gets (pure): the ack body, then the follow-up calls.
+"""The neutral inline answer (adapters/inline.py) → what Slack gets (pure): the ack body, then
+the follow-up calls.
 
 Only what the ack can carry is in the ack (slash-command ephemeral text, modal errors, the next
 modal step); everything else — the clicked card's new state, a private answer, a modal to open —
-is a Web API / response_url call made right after the ack (DESIGN rule 1: no outbox for these,
-they answer the person who acted). Refused clicks get a private answer only (R25).
+is a Web API / response_url call made right after the ack. Each call carries its `fallback`: if
+Slack does not take it, the outbox sends it later (a card update, or the private answer as a DM).
+Refused clicks get a private answer only (R25).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.cards import Button
+from adapters.base import Deferred
+from adapters.inline import InlineAnswer, inline_answer
+from workflows.cards import Button, Card
 from workflows.events import Reply
 from workflows.i18n import Translate
 
 from adapters.slack.blocks import MAX_TEXT, clip, context, fit, mrkdwn, section, sections
 from adapters.slack.inbound import Origin
 from adapters.slack.modal import encode_metadata, render_modal, view_errors
-from adapters.slack.render import MAX_BLOCKS, OPEN_FORM, action_blocks, render_card
+from adapters.slack.codec import OPEN_FORM
+from adapters.slack.render import MAX_BLOCKS, action_blocks, render_card
 
 
 @dataclass
@@ -28,6 +33,12 @@ class Call:
     method: str
     args: dict[str, Any]
     url: str = ""
+    fallback: Deferred | None = None  # what the outbox sends instead if this call fails
+
+
+def _privately_later(origin: Origin, *, text: str = "", card: Card | None = None) -> Deferred:
+    """A private answer Slack did not take: a direct message from the app instead."""
+    return Deferred(kind="dm", conversation=origin.user, text=text, card=card)
 
 
 @dataclass
@@ -36,7 +47,7 @@ class Plan:
     calls: list[Call] = field(default_factory=list)
 
 
-def private_body(reply: Reply, t: Translate) -> dict[str, Any]:
+def private_body(reply: Reply | InlineAnswer, t: Translate) -> dict[str, Any]:
     """Text and/or card for a message only the actor sees."""
     fallback = mrkdwn(reply.text)
     blocks = sections(fallback) if reply.text else []
@@ -50,16 +61,17 @@ def private_body(reply: Reply, t: Translate) -> dict[str, Any]:
     return body
 
 
-def _say_privately(origin: Origin, body: dict[str, Any]) -> Call:
+def _say_privately(origin: Origin, body: dict[str, Any], fallback: Deferred | None = None) -> Call:
     if origin.response_url:
         return Call("respond", {"response_type": "ephemeral", "replace_original": False, **body},
-                    url=origin.response_url)
+                    url=origin.response_url, fallback=fallback)
     if origin.channel:
-        return Call("chat.postEphemeral", {"channel": origin.channel, "user": origin.user, **body})
-    return Call("chat.postMessage", {"channel": origin.user, **body})  # the app's DM
+        return Call("chat.postEphemeral", {"channel": origin.channel, "user": origin.user, **body},
+                    fallback=fallback)
+    return Call("chat.postMessage", {"channel": origin.user, **body}, fallback=fallback)  # app DM
 
 
-def _open_modal(origin: Origin, reply: Reply, t: Translate) -> Call:
+def _open_modal(origin: Origin, reply: InlineAnswer, t: Translate) -> Call:
     assert reply.form is not None and reply.form.form is not None
     # an ephemeral card cannot be chat.update'd later: remember only the channel then
     metadata = encode_metadata(value=reply.form.form.value, channel=origin.channel,
@@ -69,27 +81,31 @@ def _open_modal(origin: Origin, reply: Reply, t: Translate) -> Call:
                                "view": render_modal(reply.form, metadata=metadata, t=t)})
 
 
-def _has_form(reply: Reply) -> bool:
+def _has_form(reply: InlineAnswer) -> bool:
     return reply.form is not None and reply.form.form is not None
 
 
-def plan(origin: Origin, reply: Reply, t: Translate, *, command: str = "/collab") -> Plan:
+def plan(origin: Origin, reply: Reply | InlineAnswer, t: Translate, *,
+         command: str = "/collab") -> Plan:
+    """The neutral inline answer (adapters/inline.py) → Slack's ack and follow-up calls."""
+    reply = inline_answer(reply, clicked=origin.kind in ("action", "view"))
     if reply.duplicate:  # handled before: the first delivery already answered
         return Plan()
     return {"command": _command, "mention": _mention, "action": _action,
             "view": _view}[origin.kind](origin, reply, t, command)
 
 
-def _command(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
+def _command(origin: Origin, reply: InlineAnswer, t: Translate, command: str) -> Plan:
     if _has_form(reply) and origin.trigger_id:
         ack = {"response_type": "ephemeral", **private_body(reply, t)} if reply.text else None
         return Plan(ack=ack, calls=[_open_modal(origin, reply, t)])
     return Plan(ack={"response_type": "ephemeral", **private_body(reply, t)})
 
 
-def _mention(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
+def _mention(origin: Origin, reply: InlineAnswer, t: Translate, command: str) -> Plan:
     if not _has_form(reply):
-        return Plan(calls=[_say_privately(origin, private_body(reply, t))])
+        later = _privately_later(origin, text=reply.text, card=reply.card)
+        return Plan(calls=[_say_privately(origin, private_body(reply, t), later)])
     # A mention has no trigger_id, so no modal: offer a button that re-runs the command.
     hint = t("slack.form.open_hint")
     button = Button(OPEN_FORM, t("slack.form.open"), value={"text": origin.text}, style="primary")
@@ -101,9 +117,10 @@ def _mention(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
     return Plan(calls=[_say_privately(origin, body)])
 
 
-def _action(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
+def _action(origin: Origin, reply: InlineAnswer, t: Translate, command: str) -> Plan:
     if reply.refused or not reply.ok:
-        return Plan(calls=[_say_privately(origin, private_body(Reply(text=reply.text), t))]
+        return Plan(calls=[_say_privately(origin, private_body(InlineAnswer(text=reply.text), t),
+                                          _privately_later(origin, text=reply.text))]
                     if reply.text else [])
     calls: list[Call] = []
     if _has_form(reply) and origin.trigger_id:
@@ -115,13 +132,16 @@ def _action(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
                               url=origin.response_url))
         elif not origin.ephemeral and origin.channel:
             calls.append(Call("chat.update", {"channel": origin.channel, "ts": origin.message,
-                                              **card}))
+                                              **card},
+                              fallback=Deferred(kind="update", conversation=origin.channel,
+                                                card=reply.card, target=origin.message)))
     if reply.text:
-        calls.append(_say_privately(origin, private_body(Reply(text=reply.text), t)))
+        calls.append(_say_privately(origin, private_body(InlineAnswer(text=reply.text), t),
+                                    _privately_later(origin, text=reply.text)))
     return Plan(calls=calls)
 
 
-def _view(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
+def _view(origin: Origin, reply: InlineAnswer, t: Translate, command: str) -> Plan:
     view = origin.view or {}
     errors = dict(reply.errors)
     if not errors and (reply.refused or not reply.ok) and reply.text:
@@ -139,9 +159,12 @@ def _view(origin: Origin, reply: Reply, t: Translate, command: str) -> Plan:
     updated = False
     if reply.card is not None and origin.channel and origin.message:
         calls.append(Call("chat.update", {"channel": origin.channel, "ts": origin.message,
-                                          **render_card(reply.card, t)}))
+                                          **render_card(reply.card, t)},
+                          fallback=Deferred(kind="update", conversation=origin.channel,
+                                            card=reply.card, target=origin.message)))
         updated = True
     if reply.text or (reply.card is not None and not updated):
-        shown = Reply(text=reply.text, card=None if updated else reply.card)
-        calls.append(_say_privately(origin, private_body(shown, t)))
+        shown = InlineAnswer(text=reply.text, private_card=None if updated else reply.card)
+        calls.append(_say_privately(origin, private_body(shown, t),
+                                    _privately_later(origin, text=shown.text, card=shown.card)))
     return Plan(calls=calls)

@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from adapters.dingtalk.settings import DingTalkSettings
 from adapters.feishu.settings import FeishuSettings
+from adapters.local.settings import LocalSettings
 from adapters.slack.settings import SlackSettings
 from bot.settings import Settings
 from bot.time_settings import TimeSettings
@@ -20,7 +22,8 @@ def env_name(model: type, field: str) -> str:
 def test_every_setting_is_in_env_example_after_a_comment():
     lines = EXAMPLE.splitlines()
     missing = []
-    for model in (Settings, TimeSettings, SlackSettings, FeishuSettings):
+    for model in (Settings, TimeSettings, SlackSettings, FeishuSettings, DingTalkSettings,
+                  LocalSettings):
         for field in model.model_fields:
             name = env_name(model, field)
             at = next((i for i, line in enumerate(lines) if re.match(rf"#?\s*{name}=", line)), None)

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from adapters.slack.adapter import SlackAdapter
-from adapters.slack.render import OPEN_FORM, decode_value
+from adapters.slack.codec import OPEN_FORM, decode_value
 from adapters.slack.settings import SlackSettings
 from slack_fake import FakeSlack
 from slack_support import SECRET, FakeCore, interactive, recorded, running, slash_body
@@ -130,9 +130,9 @@ async def test_modal_validation_errors_come_back_in_the_ack(fake_slack):
     core = FakeCore(answer=lambda e: Reply(ok=False, errors={"due": "2026-01-01 is past"}))
     async with running(SlackAdapter(settings=settings_for(fake_slack), core=core)) as slack:
         from adapters.slack.modal import render_modal
-        from workflows.i18n import translator
+        from adapters.i18n import translator
 
-        view = render_modal(form_card(), metadata="{}", t=translator("en"))
+        view = render_modal(form_card(), metadata="{}", t=translator("slack", "en"))
         response = await slack.submit(view=view, user="U1",
                                       values={"title": "x", "due": "2026-01-01"})
     assert response.json() == {"response_action": "errors",

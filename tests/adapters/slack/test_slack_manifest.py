@@ -7,7 +7,7 @@ import yaml
 
 from adapters.slack.settings import SlackSettings
 
-MANIFEST = Path(__file__).parents[1] / "adapters" / "slack" / "manifest.yml"
+MANIFEST = Path(__file__).parents[3] / "adapters" / "slack" / "manifest.yml"
 # every Web API method the adapter calls → the bot scope Slack requires for it
 SCOPE_OF = {"chat.postMessage": "chat:write", "chat.update": "chat:write",
             "chat.postEphemeral": "chat:write", "conversations.open": "im:write",

@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 
 from workflows.events import Event, Reply, Tenant
 
-PAYLOADS = Path(__file__).parent / "payloads" / "slack"
+PAYLOADS = Path(__file__).parent / "payloads"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 FORM = "application/x-www-form-urlencoded"
 

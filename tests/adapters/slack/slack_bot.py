@@ -132,7 +132,7 @@ class SlackWorkspace:
     def buttons(self, action_id: str, *, channel: str = "C0618",
                 label: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         """(message ts, button element) of every button with this semantic id in the channel."""
-        from adapters.slack.render import decode_action_id
+        from adapters.slack.codec import decode_action_id
 
         found = []
         for ts, body in self.messages(channel):

@@ -11,12 +11,17 @@ from pathlib import Path
 import pytest
 
 from adapters.slack.modal import encode_metadata, fields_from_state, render_modal, view_errors
-from adapters.slack.render import decode_action_id, decode_value, render_card
+from adapters.slack.codec import decode_action_id, decode_value
+from adapters.slack.render import render_card
 from slack_support import state_for
 from workflows.cards import Button, Card, CardField, Form, Input, Mention, Option
-from workflows.i18n import translator
+from adapters.i18n import translator as _platform_translator
 
-GOLDEN = Path(__file__).parent / "payloads" / "slack" / "golden"
+
+def translator(locale):
+    return _platform_translator("slack", locale)
+
+GOLDEN = Path(__file__).parent / "payloads" / "golden"
 en = translator("en")
 zh = translator("zh-CN")
 

@@ -24,7 +24,7 @@ def open_id(person: str) -> str:
     return f"ou_{person}"
 
 
-DEMO_ORG = Path(__file__).parents[1] / "bot" / "data" / "demo_org.yaml"
+DEMO_ORG = Path(__file__).parents[3] / "bot" / "data" / "demo_org.yaml"
 
 
 def feishu_org(demo_org_path: Path = DEMO_ORG) -> Any:

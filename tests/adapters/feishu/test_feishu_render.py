@@ -14,7 +14,7 @@ from adapters.feishu import render
 from workflows.cards import Button, Card, CardField, Form, Input, Mention, Option
 from workflows.events import Reply
 
-GOLDEN = Path(__file__).parent / "payloads" / "feishu" / "golden"
+GOLDEN = Path(__file__).parent / "payloads" / "golden"
 
 
 def confirmation_card() -> Card:

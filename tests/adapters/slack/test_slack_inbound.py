@@ -6,7 +6,7 @@ import json
 import pytest
 
 from adapters.slack import inbound
-from adapters.slack.render import FORM_SUBMIT, OPEN_FORM
+from adapters.slack.codec import FORM_SUBMIT, OPEN_FORM
 from slack_support import SECRET, recorded, sign
 from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Tenant
 

@@ -209,3 +209,25 @@ async def test_socket_mode_runs_the_same_core_path_without_a_public_url(socket_s
     [opened] = await slack.fake.wait_for("views.open")
     assert opened.body["trigger_id"] == envelope["payload"]["trigger_id"]
     assert opened.body["view"]["callback_id"] == "request.new"
+
+
+async def test_socket_mode_leaves_an_envelope_unacked_while_the_database_is_down(socket_slack, monkeypatch):
+    """No ack: Slack delivers the envelope again; the user is not told it was done."""
+    import asyncio
+
+    from workflows.errors import Unavailable
+
+    slack = socket_slack
+    await slack.fake.wait_connected()
+
+    async def down(event):
+        raise Unavailable("database unreachable")
+
+    monkeypatch.setattr(slack.app.core, "handle", down)
+    envelope = recorded("socket_mode_slash_command_envelope")
+    envelope["payload"].update(team_id="T0618", user_id="U_CHEN", channel_id="C0618",
+                               text="board", command="/collab")
+    await slack.fake.send_envelope(envelope)
+    with pytest.raises(asyncio.TimeoutError):
+        await slack.fake.wait_ack(envelope["envelope_id"], timeout=1.5)
+    assert slack.fake.calls_to("chat.postEphemeral") == [] and slack.fake.calls_to("hook") == []

@@ -23,7 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from adapters.feishu import crypto
 from adapters.feishu.settings import FeishuSettings
 
-PAYLOADS = Path(__file__).parent / "payloads" / "feishu"
+PAYLOADS = Path(__file__).parent / "payloads"
 BOT_OPEN_ID = "ou_bot_collab"
 APP_ID = "cli_9f5343c580712544"
 ENCRYPT_KEY = "encrypt-key-for-tests"
