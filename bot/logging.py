@@ -38,3 +38,7 @@ def configure_logging(level: str | int = "INFO", *, json_lines: bool = True) -> 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # APScheduler says "Running job … executed successfully" twice a second: it only drives our
+    # sweeps, whose own logs say what happened — its chatter is for warnings and errors only
+    for noisy in ("apscheduler", "apscheduler.scheduler", "apscheduler.executors.default"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

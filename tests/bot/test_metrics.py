@@ -107,3 +107,21 @@ def test_json_log_lines_carry_the_extra_fields():
     assert line["msg"] == "outbox failed" and line["level"] == "error"
     assert line["outbox_id"] == 7 and line["error"] == "500 Internal Server Error"
     assert line["logger"] == "collab.delivery" and line["ts"].endswith("+00:00")
+
+
+def test_apscheduler_chatter_is_quiet_and_our_own_logs_are_not():
+    """2 INFO lines a second from APScheduler drowned what the bot itself said."""
+    import logging
+
+    from bot.logging import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO")
+        assert not logging.getLogger("apscheduler.executors.default").isEnabledFor(logging.INFO)
+        assert logging.getLogger("apscheduler.scheduler").isEnabledFor(logging.WARNING)
+        assert logging.getLogger("collab.delivery").isEnabledFor(logging.INFO)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
