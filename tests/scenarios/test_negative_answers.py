@@ -43,3 +43,20 @@ async def test_plan_changes_come_from_the_initiating_side_one_at_a_time_and_reje
     assert "8/30 赶不上测试窗口" in told["text"]
     # the rejected one no longer blocks a new proposal
     assert (await platform.say("wang", "/协作 变更 XT-2026-001\n原因: 再议\n截止: 8/20"))["ok"]
+
+
+async def test_failing_a_delivery_asks_why_and_by_when_and_tells_the_delivering_side(platform) -> None:
+    await running_request(platform)
+    await platform.say("zheng", "/协作 交付 XT-2026-001\n交付物: 上线包\n自检: 页面加载时间≤2秒=否 实测3秒")
+    fail = (await platform.buttons("acceptance.fail"))[0]
+    assert (await platform.click("zheng", fail))["refused"]
+    form = (await platform.click("sun", fail))["form"]["form"]
+    assert [i["name"] for i in form["inputs"]] == ["reason", "rework_due"]
+    assert "已交付待验收" in (await platform.messages())[0]["text"]  # nothing changed yet
+    failed = await platform.submit("sun", form["form_id"], {"reason": "加载仍需3秒", "rework_due": "2026-08-14"},
+                                   context=form["value"])
+    assert failed["ok"] and "返工" in failed["reply"], failed
+    card = next(m for m in await platform.messages() if "交付" in m["card"]["title"])
+    assert "加载仍需3秒" in card["text"] and "2026-08-14" in card["text"] and card["card"]["buttons"] == []
+    [told] = [m for m in await platform.dms("zheng") if "验收" in m["card"]["title"]]
+    assert "加载仍需3秒" in told["text"] and "2026-08-14" in told["text"]
