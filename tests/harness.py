@@ -9,11 +9,8 @@ from typing import Any
 import httpx
 import uvicorn
 
-from bot.app import DEMO_ORG, App, build, load_org_file
-from bot.settings import Settings
-from bot.time_settings import TimeSettings
-from storage.db import Database
-from workflows.clock import VirtualClock
+from app_starter import start_app, stop_app
+from bot.app import DEMO_ORG, App, load_org_file
 
 
 class LocalPlatform:
@@ -78,26 +75,17 @@ class LocalPlatform:
 
 async def start_platform(database_url: str, schema: str | None, *, start: datetime, org=DEMO_ORG,
                          import_org: bool = True, **settings_values: Any):
-    """Returns (platform, server, task); `stop_platform` ends them."""
-    settings = Settings(database_url=database_url, local_platform=True, virtual_clock=True,
-                        archive_dir=None, **settings_values)  # type: ignore[arg-type]
-    app = build(settings, clock=VirtualClock(start), time_settings=TimeSettings(tick_sweep_seconds=0.2),
-                db=Database(database_url, schema=schema))
-    if import_org:  # a restart finds its database as it was
-        await app.db.create_all()
-        await app.core.import_org(load_org_file(org))
-    server = uvicorn.Server(uvicorn.Config(app.asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    """Returns (platform, server, task); `stop_platform` ends them. `import_org=False`: a restart
+    that finds its database as it was."""
+    app, server, task, port = await start_app(database_url, schema, start=start, create=import_org,
+                                              org=load_org_file(org) if import_org else None,
+                                              local_platform=True, **settings_values)
     return LocalPlatform(app, f"http://127.0.0.1:{port}"), server, task
 
 
 async def stop_platform(platform: LocalPlatform, server: uvicorn.Server, task: asyncio.Task) -> None:
     await platform.http.aclose()
-    server.should_exit = True
-    await task
+    await stop_app(server, task)
 
 
 async def running_request(platform: LocalPlatform) -> None:

@@ -102,38 +102,23 @@ DINGTALK_ENV = {"DINGTALK_CLIENT_ID": CLIENT_ID, "DINGTALK_CLIENT_SECRET": CLIEN
 
 async def start_dingtalk_app(database_url: str, schema: str | None, *, start: datetime,
                              monkeypatch: Any, **env: str) -> tuple[DingTalkWorld, Any, Any]:
-    from bot.app import build
-    from bot.settings import Settings
-    from bot.time_settings import TimeSettings
-    from storage.db import Database
-    from workflows.clock import VirtualClock
+    from app_starter import start_app
 
     fake = await FakeDingTalk().start()
     for name, value in {**DINGTALK_ENV, "DINGTALK_API_URL": fake.url, **env}.items():
         monkeypatch.setenv(name, value)
-    settings = Settings(database_url=database_url, virtual_clock=True, archive_dir=None)  # type: ignore[arg-type]
-    app = build(settings, clock=VirtualClock(start), time_settings=TimeSettings(tick_sweep_seconds=0.2))
+    app, server, task, port = await start_app(database_url, schema, start=start, org=dingtalk_org())
     assert "dingtalk" in app.adapters
-    if schema:
-        await app.db.dispose()
-        app.db = Database(database_url, schema=schema)
-        app.core.db = app.delivery.db = app.scheduler.db = app.db
-    await app.db.create_all()
-    await app.core.import_org(dingtalk_org())
     app.adapters["dingtalk"].rate_per_second = app.adapters["dingtalk"].rate_per_chat = 1000.0
-    server = uvicorn.Server(uvicorn.Config(app.asgi, host="127.0.0.1", port=0, log_level="warning",
-                                           lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
     world = DingTalkWorld(app=app, fake=fake)
     if env.get("DINGTALK_MODE", "stream") == "stream":
         await asyncio.wait_for(fake.connected.wait(), 15)
-    world.port = server.servers[0].sockets[0].getsockname()[1]
+    world.port = port
     return world, server, task
 
 
 async def stop_dingtalk_app(world: DingTalkWorld, server: Any, task: Any) -> None:
-    server.should_exit = True
-    await task
+    from app_starter import stop_app
+
+    await stop_app(server, task)
     await world.fake.stop()

@@ -145,30 +145,13 @@ async def start_feishu_app(database_url: str, schema: str | None, *, start: date
                            monkeypatch: Any, **feishu_env: str) -> tuple[FeishuWorld, Any, Any]:
     """The whole bot as `collab-bot serve` builds it, Feishu configured through the environment.
     Returns (world, server, task) for `stop_feishu_app`."""
-    from bot.app import build
-    from bot.settings import Settings
-    from bot.time_settings import TimeSettings
-    from storage.db import Database
-    from workflows.clock import VirtualClock
+    from app_starter import start_app
 
     fake = await FakeFeishu().start()
     for name, value in {**FEISHU_ENV, "FEISHU_DOMAIN": fake.url, **feishu_env}.items():
         monkeypatch.setenv(name, value)
-    settings = Settings(database_url=database_url, virtual_clock=True, archive_dir=None)  # type: ignore[arg-type]
-    app = build(settings, clock=VirtualClock(start), time_settings=TimeSettings(tick_sweep_seconds=0.2))
+    app, server, task, port = await start_app(database_url, schema, start=start, org=feishu_org())
     assert "feishu" in app.adapters
-    if schema:
-        await app.db.dispose()
-        app.db = Database(database_url, schema=schema)
-        app.core.db = app.delivery.db = app.scheduler.db = app.db
-    await app.db.create_all()
-    await app.core.import_org(feishu_org())
-    server = uvicorn.Server(uvicorn.Config(app.asgi, host="127.0.0.1", port=0, log_level="warning",
-                                           lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
     world = FeishuWorld(app=app, fake=fake, base_url=f"http://127.0.0.1:{port}")
     await world.settle()
     return world, server, task
@@ -176,6 +159,7 @@ async def start_feishu_app(database_url: str, schema: str | None, *, start: date
 
 async def stop_feishu_app(world: FeishuWorld, server: Any, task: Any) -> None:
     await world.aclose()
-    server.should_exit = True
-    await task
+    from app_starter import stop_app
+
+    await stop_app(server, task)
     await world.fake.stop()

@@ -15,13 +15,11 @@ import yaml
 from sqlalchemy import and_, or_
 from sqlmodel import select
 
-from bot.app import App, build
-from bot.settings import Settings
-from bot.time_settings import TimeSettings
+from app_starter import start_app, stop_app
+from bot.app import App
 from slack_fake import FakeSlack
 from storage.tables import OutboxMessage
 from slack_support import SECRET, SlackHttp, action_payload, interactive, view_payload
-from workflows.clock import VirtualClock
 from workflows.org import parse_org
 
 TEAM = "T0618"
@@ -187,26 +185,8 @@ async def start_slack_bot(database_url: str, schema: str | None, *, start: datet
     for name, value in {"SLACK_BOT_TOKEN": "xoxb-618", "SLACK_API_URL": fake.api_url,
                         **transport}.items():
         monkeypatch.setenv(name, value)
-    settings = Settings(database_url=database_url, local_platform=False,
-                        archive_dir=None)  # type: ignore[arg-type]
-    app = build(settings, clock=VirtualClock(start),
-                time_settings=TimeSettings(tick_sweep_seconds=0.2))
-    if schema:
-        from storage.db import Database
-
-        await app.db.dispose()
-        app.db = Database(database_url, schema=schema)
-        app.core.db = app.delivery.db = app.scheduler.db = app.db
-    await app.db.create_all()
-    await app.core.import_org(parse_org(yaml.safe_load(ORG)))
-    server = uvicorn.Server(uvicorn.Config(app.asgi, host="127.0.0.1", port=0,
-                                           log_level="warning", lifespan="on"))
-    task = asyncio.ensure_future(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    app, server, task, port = await start_app(database_url, schema, start=start,
+                                              org=parse_org(yaml.safe_load(ORG)), local_platform=False)
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10)
     workspace = SlackWorkspace(app, fake, SlackHttp(http))
     # Slack's pace (1 message/s per channel) is real time and the fake needs none of it: a
@@ -219,6 +199,5 @@ async def start_slack_bot(database_url: str, schema: str | None, *, start: datet
 async def stop_slack_bot(workspace: SlackWorkspace, server: uvicorn.Server, task: Any,
                          http: httpx.AsyncClient) -> None:
     await http.aclose()
-    server.should_exit = True
-    await task
+    await stop_app(server, task)
     await workspace.fake.stop()
