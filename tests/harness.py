@@ -93,8 +93,8 @@ async def running_request(platform: LocalPlatform) -> None:
     await platform.say("sun", "/协作 新建\n名称: 新品详情页改版\n背景与目标: 提升转化率\n协作部门: 技术部、设计部\n"
                               "截止: 8/15\n交付标准: 页面加载时间≤2秒")
     await platform.click("wang", (await platform.buttons("request.approve"))[0])
-    await platform.say("sun", "/协作 分工 XT-2026-001\n任务: 页面开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/10\n"
-                              "任务: 视觉设计 | 负责: 设计部 | 负责人: 林琳 | 截止: 7/30")
+    await platform.say("sun", "/协作 分工 XT-2026-001\n任务: 页面开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/10 | 标准: 页面加载时间≤2秒\n"
+                              "任务: 视觉设计 | 负责: 设计部 | 负责人: 林琳 | 截止: 7/30 | 标准: 页面加载时间≤2秒")
     heads = {"产品部": "wang", "技术部": "li", "设计部": "huang"}
     for button in await platform.buttons("task.confirm"):
         await platform.click(next(h for d, h in heads.items() if d in button["label"]), button)

@@ -24,9 +24,9 @@ content: 产品部=活动玩法；销售部=渠道目标；技术部=活动页�
 
     # RACI as in the guidelines: 市场部 R for the plan (产品部 A, 销售部 C, 技术部 I), 技术部 R for the page
     assigned = await platform.say("chen", """/collab assign XT-2026-001
-task: 活动方案 | lead: 市场部 | owner: 陈静 | due: 7/20 | A: 产品部 | C: 销售部 | I: 技术部
+task: 活动方案 | lead: 市场部 | owner: 陈静 | due: 7/20 | A: 产品部 | C: 销售部 | I: 技术部 | standard: 订单转化率≥5%
 task: 活动页面开发 | lead: 技术部 | owner: 郑凯 | due: 8/10 | support: 产品部 | standard: 可用率≥99.9%
-task: 渠道铺货 | lead: 销售部 | owner: 何丽 | due: 8/18""", chat="promo")
+task: 渠道铺货 | lead: 销售部 | owner: 何丽 | due: 8/18 | standard: 订单转化率≥5%""", chat="promo")
     assert assigned["ok"], assigned
     buttons = await platform.buttons("task.confirm", chat="promo")
     assert len(buttons) == 4

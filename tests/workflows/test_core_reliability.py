@@ -45,7 +45,7 @@ async def rows(core, model):
 async def to_assigning(core) -> None:
     await core.handle(say("sun", FILE, "e1"))
     await core.handle(click("wang", "request.approve", {"r": 1}, "e2"))
-    reply = await core.handle(say("sun", "assign XT-2026-001\ntask: 开发 | lead: 技术部 | owner: 郑凯 | due: 8/10", "e3"))
+    reply = await core.handle(say("sun", "assign XT-2026-001\ntask: 开发 | lead: 技术部 | owner: 郑凯 | due: 8/10 | standard: 页面加载时间≤2秒", "e3"))
     assert reply.ok, reply.text
 
 
@@ -118,7 +118,7 @@ async def test_a_deadline_in_a_year_without_an_official_schedule_warns_the_admin
     for r in (1, 2):  # two requests, each with 2030 deadlines (R9/R10/R11 timers)
         await core.handle(say("sun", FILE.replace("due: 8/15", "due: 2030-03-01"), f"y{r}a"))
         await core.handle(click("wang", "request.approve", {"r": r}, f"y{r}b"))
-        reply = await core.handle(say("sun", f"assign XT-2026-00{r}\ntask: 开发 | lead: 技术部 | owner: 郑凯 | due: 2030-02-25",
+        reply = await core.handle(say("sun", f"assign XT-2026-00{r}\ntask: 开发 | lead: 技术部 | owner: 郑凯 | due: 2030-02-25 | standard: 页面加载时间≤2秒",
                                       f"y{r}c"))
         assert reply.ok, reply.text
         for head, dept in (("wang", 2), ("li", 4), ("huang", 5)):

@@ -61,7 +61,7 @@ def raci_form(ctx: Ctx, request: CollaborationRequest) -> Card:
         Input("owner", t("field.owner"), "select", required=True, options=people),
         Input("start", t("field.start"), "date"),
         Input("due", t("field.due"), "date", required=True),
-        Input("standard", t("field.standard"), "textarea"),
+        Input("standard", t("field.standard"), "textarea", required=True),
         Input("support", t("field.support"), "multiselect", options=depts),
         Input("accountable", "A · " + t("field.accountable"), "select", options=depts),
         Input("consulted", "C · " + t("field.consulted"), "multiselect", options=depts),

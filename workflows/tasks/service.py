@@ -66,12 +66,18 @@ def build_task(ctx: Ctx, spec: TaskSpec, *, request: CollaborationRequest, seq: 
     start = parse_day(ctx, spec.start, field="start") if spec.start else None
     if start and start > due:
         raise UserError("error.start_after_due", field="start", seq=seq)
+    if not spec.standard:  # R5: what "done" means for this task, agreed before anyone signs
+        raise UserError("error.task_standard", field="standard", seq=seq, usage="assign")
+    owner = ctx.person(person_id(ctx, spec.owner, field="owner"))
+    supporting = dept_ids(ctx, spec.support, field="support")
+    if owner is not None and owner.department_id not in (lead[0], None) and owner.department_id not in supporting:
+        # an owner lent by another department: that department signs the split too (R6)
+        supporting.append(owner.department_id)
     return Task(request_id=request.id, seq=seq, title=spec.task[:100], lead_department_id=lead[0],
                 accountable_department_id=accountable[0] if accountable else None,
                 consulted=dept_ids(ctx, spec.consulted, field="consulted"),
                 informed=dept_ids(ctx, spec.informed, field="informed"),
-                supporting=dept_ids(ctx, spec.support, field="support"),
-                owner_id=person_id(ctx, spec.owner, field="owner"),
+                supporting=supporting, owner_id=owner.id if owner else None,
                 standard=spec.standard, start_date=start, due_date=due)
 
 

@@ -4,7 +4,6 @@ pointing at the fake Open API) served by uvicorn on 127.0.0.1 with a virtual clo
 over HTTP — and see what the fake Feishu shows them."""
 from __future__ import annotations
 
-import asyncio
 import itertools
 from datetime import datetime, timedelta
 from pathlib import Path

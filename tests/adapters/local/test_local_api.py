@@ -29,7 +29,8 @@ async def test_the_raci_and_delivery_steps_work_as_forms(platform):
     opened = await platform.click("sun", (await platform.buttons("raci.open"))[0])
     assert opened["form"]["form"]["form_id"] == "request.assign"
     added = await platform.submit("sun", "request.assign", {"task": "页面开发", "lead": "技术部", "owner": "zheng",
-                                                            "due": "2026-08-10", "support": ["设计部"]},
+                                                            "due": "2026-08-10", "support": ["设计部"],
+                                                            "standard": "加载≤2秒"},
                                   context=opened["form"]["form"]["value"])
     assert added["ok"], added
     for button in await platform.buttons("task.confirm"):

@@ -80,11 +80,11 @@ async def test_618_promotion_runs_end_to_end_in_slack(slack):
     assert await slack.click("U_CHEN", slack.buttons("raci.open")[0]) == ""
     assert await slack.submit("U_CHEN", slack.last_modal(), {
         "task": "活动方案", "lead": "市场部", "owner": "chen", "due": "2026-07-20",
-        "accountable": "产品部", "consulted": ["销售部"], "informed": ["技术部"]}) == {}
+        "accountable": "产品部", "consulted": ["销售部"], "informed": ["技术部"], "standard": "可用率≥99.9%"}) == {}
     added = await slack.mention("U_CHEN", "assign XT-2026-001\n"
                                 "task: 活动页面开发 | lead: 技术部 | owner: 郑凯 | due: 8/10 | "
                                 "support: 产品部 | standard: 可用率≥99.9%\n"
-                                "task: 渠道铺货 | lead: 销售部 | owner: <@U_HE|heli> | due: 8/18")
+                                "task: 渠道铺货 | lead: 销售部 | owner: <@U_HE|heli> | due: 8/18 | standard: 可用率≥99.9%")
     assert "2" in added, added
     tasks = sorted(await rows(slack, Task), key=lambda t: t.seq)
     assert [t.title for t in tasks] == ["活动方案", "活动页面开发", "渠道铺货"]

@@ -17,7 +17,7 @@ HEADS = {"产品部": "wang", "技术部": "li", "设计部": "huang"}
 
 # every command, typed well enough to pass the grammar, by the person who could normally do it
 COMMAND_LINES = {
-    "assign": ("sun", f"/协作 分工 {NUMBER}\n任务: 补充测试 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/12"),
+    "assign": ("sun", f"/协作 分工 {NUMBER}\n任务: 补充测试 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/12 | 标准: 页面加载时间≤2秒"),
     "daily": ("zheng", f"/协作 日报 {NUMBER}#1\n今日: 联调\n明日: 上线"),
     "status": ("zheng", f"/协作 状态 {NUMBER}#1 延期"),
     "issue": ("lin", f"/协作 问题 {NUMBER} 紧急\n描述: 接口超时\n责任部门: 技术部"),

@@ -19,7 +19,7 @@ def titled(messages: list[dict], words: str) -> list[dict]:
 async def test_heads_who_have_not_confirmed_are_reminded_every_24_hours(platform):
     await platform.say("sun", "/协作 新建\n名称: 改版\n背景与目标: 转化\n协作部门: 技术部、设计部\n截止: 8/15\n交付标准: 加载≤2秒")
     await platform.click("wang", (await platform.buttons("request.approve"))[0])
-    await platform.say("sun", "/协作 分工 XT-2026-001\n任务: 开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/10")
+    await platform.say("sun", "/协作 分工 XT-2026-001\n任务: 开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/10 | 标准: 页面加载时间≤2秒")
     await platform.click("wang", (await platform.buttons("task.confirm", label="产品部"))[0])
     await platform.advance(24 * 60)
     [reminder] = titled(await platform.dms("li"), "待确认")
@@ -33,7 +33,7 @@ async def test_the_risk_check_counts_working_days_across_national_day_and_overdu
     await platform.set_time(datetime(2026, 9, 21, 9, 0, tzinfo=SH))
     await platform.say("sun", "/协作 新建\n名称: 国庆活动页\n背景与目标: 转化\n协作部门: 技术部\n截止: 10/20\n交付标准: 加载≤2秒")
     await platform.click("wang", (await platform.buttons("request.approve"))[0])
-    await platform.say("sun", "/协作 分工 XT-2026-001\n任务: 开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 10/9")
+    await platform.say("sun", "/协作 分工 XT-2026-001\n任务: 开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 10/9 | 标准: 页面加载时间≤2秒")
     for head, dept in (("wang", "产品部"), ("li", "技术部")):
         await platform.click(head, (await platform.buttons("task.confirm", label=dept))[0])
     # due Fri 10/9; Oct 1–7 are holidays, so 2 working days before is Wed 9/30 (not 10/7)

@@ -31,7 +31,7 @@ async def test_past_dates_are_refused_and_late_ones_flagged(platform) -> None:
     assert milestone["ok"] is False and "需求确认" in milestone["reply"] and "已经过去" in milestone["reply"]
     await platform.say("sun", FILE)
     await platform.click("wang", (await platform.buttons("request.approve"))[0])
-    past = await platform.say("sun", "/协作 分工 XT-2026-001\n任务: 开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 7/10")
+    past = await platform.say("sun", "/协作 分工 XT-2026-001\n任务: 开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 7/10 | 标准: 页面加载时间≤2秒")
     assert past["ok"] is False and "已经过去" in past["reply"]
-    after = await platform.say("sun", "/协作 分工 XT-2026-001\n任务: 开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/20")
+    after = await platform.say("sun", "/协作 分工 XT-2026-001\n任务: 开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/20 | 标准: 页面加载时间≤2秒")
     assert after["ok"] and "晚于需求截止" in after["reply"]
