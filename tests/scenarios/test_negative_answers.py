@@ -60,3 +60,16 @@ async def test_failing_a_delivery_asks_why_and_by_when_and_tells_the_delivering_
     assert "加载仍需3秒" in card["text"] and "2026-08-14" in card["text"] and card["card"]["buttons"] == []
     [told] = [m for m in await platform.dms("zheng") if "验收" in m["card"]["title"]]
     assert "加载仍需3秒" in told["text"] and "2026-08-14" in told["text"]
+
+
+async def test_an_applied_change_updates_the_request_card_and_the_split(platform) -> None:
+    await running_request(platform)
+    await platform.say("zhou", "/协作 变更 XT-2026-001\n原因: 视觉稿返修\n截止: 8/30\n任务截止: 2=8/2")
+    for head in ("wang", "li", "huang"):
+        button = next(b for b in await platform.buttons("change.approve")
+                      if {"wang": "产品部", "li": "技术部", "huang": "设计部"}[head] in b["label"])
+        assert (await platform.click(head, button))["ok"]
+    messages = await platform.messages()
+    assert "2026-08-30" in messages[0]["text"]  # the request card, updated in place
+    raci = next(m for m in messages if "RACI" in m["card"]["title"])
+    assert "2026-08-02" in raci["text"] and "2026-07-30" not in raci["text"]

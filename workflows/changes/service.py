@@ -23,6 +23,8 @@ from workflows.tasks.deadlines import TASK_TIMERS, schedule_task_timers
 from workflows.tasks.machine import TASK, TaskStatus
 from workflows.kernel.signoff import all_signed, sign
 from workflows.changes.cards import change_card
+from workflows.requests.cards import request_card
+from workflows.tasks.cards import raci_card
 from workflows.changes.machine import ChangeState
 
 @dataclass(frozen=True)
@@ -152,3 +154,8 @@ async def _apply(ctx: Ctx, request, change: PlanChange, tasks) -> None:
     request.updated_at = ctx.now
     audit.record(ctx, action="change.apply", subject=keys.change_card(change.id), request_id=request.id,
                  before=str(change.old_plan), after=str(p))
+    # cards tell the truth: the request card and the split show the new plan
+    outbox.show(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
+                card=request_card(ctx, request))
+    outbox.show(ctx, conversation=request.conversation, card_key=keys.raci_card(request.id),
+                card=raci_card(ctx, request, tasks, await confirmations(ctx, request.id, "raci")))
