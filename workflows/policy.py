@@ -18,6 +18,7 @@ class Policy(BaseModel):
     goal_max: int = 100  # R1
     vague_words: tuple[str, ...] = ("尽快", "大概", "差不多", "左右", "ASAP", "asap", "soon",
                                     "roughly", "about", "approximately")  # R3
+    receipt_working_days: int = 1  # R28: collaborating heads/liaisons confirm receipt
     confirm_remind_hours: int = 24  # R6: remind heads who have not confirmed, then every N h
     daily_remind_at: time = time(16, 30)  # R7
     daily_due_at: time = time(17, 0)  # R7

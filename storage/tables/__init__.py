@@ -14,6 +14,7 @@ from storage.tables.collaboration import (
     Task,
     WeeklyReport,
 )
+from storage.tables.guidelines import ActionItem, Risk
 from storage.tables.reliability import (
     AuditEvent,
     JobRun,
@@ -24,7 +25,7 @@ from storage.tables.reliability import (
 )
 
 __all__ = [
-    "Acceptance", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Delivery", "Department",
+    "Acceptance", "ActionItem", "Risk", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Delivery", "Department",
     "Issue", "JobRun", "MessageRef", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
     "ProcessedEvent", "ProgressPost", "Task", "Timer", "WeeklyReport", "Workspace",
 ]

@@ -47,6 +47,7 @@ class CollaborationRequest(SQLModel, table=True):
     updated_at: datetime = _ts(False)
     archived_at: datetime | None = _ts()
     lessons: list[dict[str, Any]] = _json(list)  # R23 retrospective entries
+    received: dict[str, Any] = _json()  # R28: department id (text) → {"person": id, "at": iso time}
 
 
 class Task(SQLModel, table=True):

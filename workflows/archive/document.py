@@ -12,7 +12,8 @@ from typing import Any
 from sqlmodel import SQLModel, select
 
 from storage.tables import (Acceptance, ArchiveDocument, AuditEvent, CollaborationRequest, Confirmation,
-                            Delivery, Dispute, Feedback, Issue, PlanChange, ProgressPost, Task, WeeklyReport)
+                            Delivery, Dispute, Feedback, Issue, PlanChange, ProgressPost, Risk, Task,
+                            WeeklyReport)
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import tasks_of
 
@@ -20,6 +21,7 @@ TABLES: list[tuple[str, type[SQLModel]]] = [
     ("tasks", Task), ("confirmations", Confirmation), ("progress_posts", ProgressPost),
     ("weekly_reports", WeeklyReport), ("issues", Issue), ("plan_changes", PlanChange),
     ("feedback", Feedback), ("disputes", Dispute), ("deliveries", Delivery), ("acceptances", Acceptance),
+    ("risks", Risk),
     ("audit_trail", AuditEvent)]
 
 
@@ -70,7 +72,9 @@ def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
              f"- {t('field.initiator')}: {ctx.dept_name(r['initiating_department_id'])} · {people(r['initiator_id'])}",
              f"- {t('field.collaborating')}: {'、'.join(ctx.dept_name(d) for d in r['collaborating'])}",
              f"- {t('field.goal')}: {r['goal']}", f"- {t('field.standard')}: {r['standard']}",
-             f"- {t('field.due')}: {r['due_date']}"]
+             f"- {t('field.due')}: {r['due_date']}",
+             f"- {t('field.received')}: " + "；".join(f"{ctx.dept_name(int(d))} {people(x['person'])} {x['at']}"
+                                                     for d, x in r.get("received", {}).items())]
     sections = [
         ("archive.tasks", data["tasks"], lambda x: f"{x['seq']}. {x['title']} · R {ctx.dept_name(x['lead_department_id'])} · "
                                                   f"{people(x['owner_id'])} · {x['due_date']} · {t('status.' + x['status'])}"),
@@ -81,6 +85,10 @@ def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
         ("archive.weekly", data["weekly_reports"], lambda x: f"{x['week_start']}: {'; '.join(x['done'])}"),
         ("archive.issues", data["issues"], lambda x: f"#{x['seq']} [{x['severity']}] {x['description']} · "
                                                    f"{t('issue_state.' + x['state'])} · {x['solution']}"),
+        ("archive.risks", data["risks"], lambda x: f"R{x['seq']} {x['description']} · {ctx.dept_name(x['department_id'])}"
+                                                 f" · {t('risk.' + x['probability'])}/{t('risk.' + x['impact'])} · "
+                                                 f"{people(x['owner_id'])} · {x['trigger']} · {x['countermeasure']} · "
+                                                 f"{t('risk_state.' + x['state'])}"),
         ("archive.changes", data["plan_changes"], lambda x: f"#{x['seq']} {x['reason']} · {x['old_plan']} → "
                                                           f"{x['proposal']} · {x['state']}"),
         ("archive.feedback", data["feedback"], lambda x: f"#{x['seq']} {people(x['author_id'])}: {x['text']} → {x['answer']}"),

@@ -27,7 +27,8 @@ VERB_ALIASES: dict[str, tuple[str, ...]] = {
     "status": ("状态",), "board": ("看板",), "change": ("变更",), "deliver": ("交付",),
     "accept": ("验收",), "feedback": ("反馈",), "reply": ("答复",), "revise": ("修订",),
     "dispute": ("争议",), "lesson": ("复盘",), "archive": ("归档",), "cancel": ("取消",),
-    "help": ("帮助",),
+    "help": ("帮助",), "receive": ("确认接收", "接收"),
+    "risk": ("风险", "风险登记"), "action": ("行动项",),
 }
 VERBS: tuple[str, ...] = tuple(VERB_ALIASES)
 
@@ -63,6 +64,9 @@ SPECS: dict[str, VerbSpec] = {
     "archive": VerbSpec(),  # R22
     "cancel": VerbSpec(default_field="reason", needs_text=True),
     "help": VerbSpec(ref="none"),
+    "receive": VerbSpec(),  # R28
+    "risk": VerbSpec(default_field="desc"),  # R32: with fields adds a risk, without lists the register
+    "action": VerbSpec(default_field="item"),  # R31: with fields adds an item under task #N, without lists
 }
 
 _ALIAS_TO_VERB = {a.casefold(): v for v, aliases in VERB_ALIASES.items() for a in (v, *aliases)}

@@ -45,6 +45,10 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "checks": ("自检清单", "自检"),
     "notes": ("验收意见", "意见", "备注"),
     "rework_due": ("rework-due", "返工截止"),
+    "countermeasure": ("measure", "应对措施", "措施"),  # R32
+    "trigger": ("触发条件", "触发"),
+    "probability": ("likelihood", "可能性", "概率"),
+    "item": ("事项", "行动项内容"),  # R31
 }
 
 # Which fields each verb takes; the value kind of each field (per-verb overrides first).
@@ -61,13 +65,16 @@ VERB_FIELDS: dict[str, tuple[str, ...]] = {
     "accept": ("notes", "rework_due"),
     "cancel": ("reason",),
     "dispute": ("desc", "dept", "depts"),  # R15: the other side(s), by name
+    "risk": ("desc", "dept", "countermeasure", "trigger", "probability", "impact", "owner"),  # R32
+    "action": ("item", "owner", "due"),  # R31
 }
 FIELD_KINDS: dict[str, str] = {
     "depts": "list", "content": "pairs", "contacts": "contact_pairs", "milestones": "milestones",
     "due": "date", "rework_due": "date", "deadline": "datetime", "severity": "level",
-    "urgent": "bool", "tasks": "seq_dates", "checks": "checks",
+    "urgent": "bool", "tasks": "seq_dates", "checks": "checks", "probability": "level",
 }
-VERB_FIELD_KINDS: dict[tuple[str, str], str] = {("status", "risk"): "level"}  # R9 高/中/低
+VERB_FIELD_KINDS: dict[tuple[str, str], str] = {("status", "risk"): "level",  # R9 高/中/低
+                                                ("risk", "impact"): "level"}  # R32
 # Kinds whose items read `key: value`, so an unknown `label:` line continues them.
 PAIR_KINDS = frozenset({"pairs", "contact_pairs", "milestones", "checks"})
 

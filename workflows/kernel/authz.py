@@ -38,6 +38,19 @@ def may_confirm_for(ctx: Ctx, dept_id: int) -> list[int]:
     return heads(ctx, [dept_id])
 
 
+def may_receive_for(ctx: Ctx, request: CollaborationRequest, dept_id: int) -> list[int]:
+    """R28: that department's head, its liaison, or the request's contact person for it."""
+    dept = ctx.dept(dept_id)
+    return _unique([dept.head_id if dept else None, dept.liaison_id if dept else None,
+                    request.contacts.get(str(dept_id))])
+
+
+def may_manage_risk(ctx: Ctx, request: CollaborationRequest, owner_id: int | None) -> list[int]:
+    """R32: the initiating side, the risk's owner, and the heads of the departments involved."""
+    return _unique([*may_manage(ctx, request), owner_id, *heads(ctx, [request.initiating_department_id,
+                                                                        *request.collaborating])])
+
+
 def may_accept(ctx: Ctx, request: CollaborationRequest) -> list[int]:
     """R20: the initiating department records the verdict — its head, or the initiator."""
     return _unique(heads(ctx, [request.initiating_department_id]) + [request.initiator_id])

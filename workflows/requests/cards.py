@@ -5,6 +5,7 @@ from storage.tables import CollaborationRequest
 from workflows.kernel import authz, keys
 from workflows.cards import Card, CardField, Form, Input, Option
 from workflows.kernel.context import Ctx
+from workflows.receipts.cards import received_text
 from workflows.requests.machine import REQUEST
 from workflows.kernel.widgets import STATE_TONE, button, day_text, mention
 
@@ -31,6 +32,8 @@ def request_card(ctx: Ctx, request: CollaborationRequest, *, warnings: list[str]
         fields.append(CardField(t("field.content"), content, short=False))
     if contacts:
         fields.append(CardField(t("field.contacts"), contacts, short=False))
+    if request.collaborating and request.state != "submitted":  # R28 who has received it
+        fields.append(CardField(t("field.received"), received_text(ctx, request), short=False))
     if request.reason:
         fields.append(CardField(t("field.reason"), request.reason, short=False))
     key = keys.request_card(request.id)

@@ -52,6 +52,7 @@ REQUEST = Machine("request", RequestState, {
 ALLOWED: dict[str, frozenset[RequestState]] = {
     "view": frozenset(S),
     "lesson": frozenset({S.COMPLETED, S.ARCHIVED}),  # R23
+    "receive": LIVE - {S.SUBMITTED},  # R28 receipt, once approved
     "assign": frozenset({S.APPROVED, S.ASSIGNING}),  # R5
     "confirm": frozenset({S.ASSIGNING}),  # R6
     "progress": RUNNING,  # R7 daily posts

@@ -16,6 +16,7 @@ from workflows.kernel import audit, authz, keys, outbox
 from workflows.kernel import timers
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import dept_ids, person_id
+from workflows.receipts.service import open_receipt
 from workflows.requests.cards import assign_prompt_card, request_card
 from workflows.requests.guard import open_request
 from workflows.requests.machine import REQUEST
@@ -137,6 +138,7 @@ async def review(ctx: Ctx, *, request_id: int, approve: bool, reason: str = "") 
     outbox.show(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request, footer=footer))
     if approve:
+        open_receipt(ctx, request)  # R28
         outbox.post(ctx, conversation=request.conversation, card_key=keys.assign_prompt(request.id),
                     card=assign_prompt_card(ctx, request))
     return Reply(text=ctx.t("reply.approved" if approve else "reply.rejected", number=request.number))

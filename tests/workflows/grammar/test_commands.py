@@ -64,6 +64,9 @@ BOTH_LANGUAGES = [
     (f"lesson {REF} freeze specs early", f"复盘 {REF} freeze specs early",
      Command(verb="lesson", ref=REF, text="freeze specs early")),
     (f"archive {REF}", f"归档 {REF}", Command(verb="archive", ref=REF)),
+    (f"receive {REF}", f"确认接收 {REF}", Command(verb="receive", ref=REF)),  # R28
+    (f"risk {REF}", f"风险 {REF}", Command(verb="risk", ref=REF)),  # R32
+    (f"action {REF}", f"行动项 {REF}", Command(verb="action", ref=REF)),  # R31
     (f"cancel {REF} reason: budget cut", f"取消 {REF} 原因: budget cut",
      Command(verb="cancel", ref=REF, fields={"reason": "budget cut"})),
     ("help", "帮助", Command(verb="help")),

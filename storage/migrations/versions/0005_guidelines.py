@@ -1,0 +1,86 @@
+"""the guidelines' second pass (issue 11): R28 receipt, R31 action items, R32 the risk register
+
+Revision ID: 0005_guidelines
+Revises: 0001
+"""
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+import storage.types
+
+
+revision = '0005_guidelines'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+JSON = sa.JSON().with_variant(sa.JSON(), 'postgresql')
+
+
+def upgrade() -> None:
+    op.create_table('risk',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('countermeasure', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('trigger', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('trigger_date', sa.Date(), nullable=True),
+    sa.Column('probability', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('impact', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('issue_id', sa.Integer(), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(), nullable=False),
+    sa.Column('closed_at', storage.types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], ),
+    sa.ForeignKeyConstraint(['owner_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['request_id'], ['collab_request.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('risk', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_risk_request_id'), ['request_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_risk_state'), ['state'], unique=False)
+
+    op.create_table('action_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(), nullable=False),
+    sa.Column('done_at', storage.types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['owner_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['request_id'], ['collab_request.id'], ),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('action_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_action_item_request_id'), ['request_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_action_item_task_id'), ['task_id'], unique=False)
+
+    with op.batch_alter_table('collab_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('received', JSON, nullable=False, server_default=sa.text("'{}'")))
+    with op.batch_alter_table('collab_request', schema=None) as batch_op:
+        batch_op.alter_column('received', server_default=None)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('action_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_action_item_task_id'))
+        batch_op.drop_index(batch_op.f('ix_action_item_request_id'))
+    op.drop_table('action_item')
+    with op.batch_alter_table('risk', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_risk_state'))
+        batch_op.drop_index(batch_op.f('ix_risk_request_id'))
+    op.drop_table('risk')
+    with op.batch_alter_table('collab_request', schema=None) as batch_op:
+        batch_op.drop_column('received')
