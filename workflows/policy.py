@@ -24,6 +24,7 @@ class Policy(BaseModel):
     daily_due_at: time = time(17, 0)  # R7
     weekly_report_at: time = time(14, 30)  # R8 (meeting 15:00)
     weekly_report_weekday: int = 4  # Friday
+    weekly_meeting_at: time = time(15, 0)  # R8/R29: the weekly meeting its minutes attach to
     risk_check_working_days: int = 2  # R10
     late_days_high_risk: int = 3  # R11 (more than 3 days late)
     issue_digest_at: time = time(12, 0)  # R13

@@ -1,4 +1,5 @@
-"""The second pass of the guidelines (R28–R36): the risk register (R32) and action items (R31).
+"""The second pass of the guidelines (R28–R36): meetings and minutes (R29), the risk register
+(R32) and action items (R31).
 R28 receipt lives on the request row (`CollaborationRequest.received`)."""
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
+from storage.types import JSONType, UTCDateTime
 
 
 def _ts(nullable: bool = True) -> Any:
@@ -36,6 +37,25 @@ class Risk(SQLModel, table=True):
     closed_at: datetime | None = _ts()
 
 
+class Meeting(SQLModel, table=True):
+    """启动会 / 周会 (R29): when, where (a room or a link), who; then its minutes — decisions, and
+    action items that become tracked `ActionItem` rows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="collab_request.id", index=True)
+    seq: int = 1
+    kind: str = "kickoff"  # kickoff / weekly
+    starts_at: datetime | None = _ts()
+    place: str = ""
+    attendees: list[int] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    first_sync: date | None = None  # the kick-off's first sync date
+    decisions: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    minutes_by: int | None = None
+    minutes_at: datetime | None = _ts()
+    created_by: int = Field(foreign_key="person.id")
+    created_at: datetime = _ts(False)
+
+
 class ActionItem(SQLModel, table=True):
     """行动项 (R31): a department's smaller step of a task, with its own owner, date and reminder."""
 
@@ -43,7 +63,8 @@ class ActionItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="collab_request.id", index=True)
-    task_id: int = Field(foreign_key="task.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="task.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id")  # from minutes (R29)
     seq: int = 1  # per request
     title: str
     owner_id: int = Field(foreign_key="person.id")

@@ -29,6 +29,7 @@ VERB_ALIASES: dict[str, tuple[str, ...]] = {
     "dispute": ("争议",), "lesson": ("复盘",), "archive": ("归档",), "cancel": ("取消",),
     "help": ("帮助",), "receive": ("确认接收", "接收"),
     "risk": ("风险", "风险登记"), "action": ("行动项",),
+    "kickoff": ("启动会",), "minutes": ("纪要", "会议纪要"),
 }
 VERBS: tuple[str, ...] = tuple(VERB_ALIASES)
 
@@ -67,6 +68,8 @@ SPECS: dict[str, VerbSpec] = {
     "receive": VerbSpec(),  # R28
     "risk": VerbSpec(default_field="desc"),  # R32: with fields adds a risk, without lists the register
     "action": VerbSpec(default_field="item"),  # R31: with fields adds an item under task #N, without lists
+    "kickoff": VerbSpec(),  # R29
+    "minutes": VerbSpec(keywords=("weekly",), default_field="decisions"),  # R29: #N names the meeting
 }
 
 _ALIAS_TO_VERB = {a.casefold(): v for v, aliases in VERB_ALIASES.items() for a in (v, *aliases)}

@@ -49,6 +49,12 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "trigger": ("触发条件", "触发"),
     "probability": ("likelihood", "可能性", "概率"),
     "item": ("事项", "行动项内容"),  # R31
+    "time": ("when", "会议时间", "时间"),  # R29
+    "place": ("link", "地点", "会议链接", "链接"),
+    "attendees": ("参会人员", "参会人", "参会"),
+    "first_sync": ("first-sync", "首次同步日期", "首次同步"),
+    "decisions": ("会议决定", "决定", "决议"),
+    "items": ("actions", "行动项"),
 }
 
 # Which fields each verb takes; the value kind of each field (per-verb overrides first).
@@ -67,16 +73,19 @@ VERB_FIELDS: dict[str, tuple[str, ...]] = {
     "dispute": ("desc", "dept", "depts"),  # R15: the other side(s), by name
     "risk": ("desc", "dept", "countermeasure", "trigger", "probability", "impact", "owner"),  # R32
     "action": ("item", "owner", "due"),  # R31
+    "kickoff": ("time", "place", "attendees", "first_sync"),  # R29
+    "minutes": ("decisions", "items"),
 }
 FIELD_KINDS: dict[str, str] = {
     "depts": "list", "content": "pairs", "contacts": "contact_pairs", "milestones": "milestones",
     "due": "date", "rework_due": "date", "deadline": "datetime", "severity": "level",
     "urgent": "bool", "tasks": "seq_dates", "checks": "checks", "probability": "level",
+    "time": "datetime", "attendees": "list", "first_sync": "date", "decisions": "lines", "items": "action_items",
 }
 VERB_FIELD_KINDS: dict[tuple[str, str], str] = {("status", "risk"): "level",  # R9 高/中/低
                                                 ("risk", "impact"): "level"}  # R32
 # Kinds whose items read `key: value`, so an unknown `label:` line continues them.
-PAIR_KINDS = frozenset({"pairs", "contact_pairs", "milestones", "checks"})
+PAIR_KINDS = frozenset({"pairs", "contact_pairs", "milestones", "checks", "action_items"})
 
 _ALIAS_TO_FIELD = {a.casefold(): f for f, aliases in FIELD_ALIASES.items()
                    for a in (f, *aliases)}
@@ -239,9 +248,27 @@ def _checks(raw: str, name: str, verb: str) -> list[tuple[str, bool]]:
     return out
 
 
+def _lines(raw: str, name: str, verb: str) -> list[str]:
+    """`决定: 先做A；再做B` or one per line → ["先做A", "再做B"] (R29 decisions)."""
+    return [x.strip() for x in _ITEM_SPLIT.split(raw) if x.strip()]
+
+
+def _action_items(raw: str, name: str, verb: str) -> list[tuple[str, str, str]]:
+    """`支付接口联调=吴磊=7/16；压测=郑凯=7/20` → [(item, owner, date)] (R29 minutes → R31)."""
+    out: list[tuple[str, str, str]] = []
+    for item in (x.strip() for x in _ITEM_SPLIT.split(raw)):
+        if not item:
+            continue
+        parts = [p.strip() for p in re.split(r"[=|｜]", item)]
+        if len(parts) != 3 or not all(parts) or not looks_like_date(parts[2]):
+            raise _bad_item(name, item, verb)
+        out.append((parts[0], parts[1], parts[2]))
+    return out
+
+
 _PARSERS: dict[str, Callable[[str, str, str], Any]] = {
     "text": _text, "list": _list, "pairs": _pairs_with(_ITEM_SPLIT),
     "contact_pairs": _pairs_with(_CONTACT_SPLIT), "milestones": _milestones, "date": _date,
     "datetime": _datetime, "level": _from_table(LEVELS), "bool": _from_table(YES_NO),
-    "seq_dates": _seq_dates, "checks": _checks,
+    "seq_dates": _seq_dates, "checks": _checks, "lines": _lines, "action_items": _action_items,
 }

@@ -76,3 +76,7 @@ def risk_card(risk_id: int) -> CardKey:
 def action_item_card(item_id: int) -> CardKey:
     """An action item (R31): its card, and the subject of its reminders."""
     return CardKey(f"item:{item_id}")
+
+
+def meeting_card(meeting_id: int) -> CardKey:
+    return CardKey(f"meeting:{meeting_id}")  # R29

@@ -20,7 +20,7 @@ from workflows.kernel.lookups import next_seq, person_id, task_by_seq, tasks_of
 from workflows.kernel.widgets import mentions
 from workflows.requests.guard import open_request, timer_request
 from workflows.requests.service import parse_day
-from workflows.tasks.item_cards import item_card, item_line, list_card, may_finish, rollup
+from workflows.tasks.item_cards import groups, item_card, item_line, list_card, may_finish, rollup
 from workflows.tasks.machine import ITEM, ItemState
 
 DUE, OVERDUE = "item.due", "item.overdue"
@@ -62,19 +62,28 @@ async def add(ctx: Ctx, *, number: str | None, seq: int | None, draft: ItemDraft
     if due < ctx.today:
         raise UserError("error.date_in_past", field="due", day=due.isoformat())
     owner = person_id(ctx, draft.owner, field="owner") if draft.owner else ctx.actor.id
-    item = ActionItem(request_id=request.id, task_id=task.id, seq=await next_seq(ctx, ActionItem, request.id),  # type: ignore[arg-type]
-                      title=draft.title[:100], owner_id=owner, due_date=due, created_by=ctx.actor.id,
-                      created_at=ctx.now)
+    item = await create(ctx, request, task=task, meeting_id=None, title=draft.title, owner=owner, due=due)
+    return Reply(text=ctx.t("reply.item_added", number=request.number, seq=item.seq, task=task.title))
+
+
+async def create(ctx: Ctx, request: CollaborationRequest, *, task: Task | None, meeting_id: int | None,
+                 title: str, owner: int, due: date) -> ActionItem:
+    """One tracked item — typed under a task, or from a meeting's minutes (R29) — with its reminders."""
+    actor = ctx.actor.id  # type: ignore[union-attr]
+    item = ActionItem(request_id=request.id, task_id=task.id if task else None, meeting_id=meeting_id,  # type: ignore[arg-type]
+                      seq=await next_seq(ctx, ActionItem, request.id), title=title[:100], owner_id=owner,
+                      due_date=due, created_by=actor, created_at=ctx.now)
     ctx.uow.add(item)
     await ctx.uow.flush()
     _schedule(ctx, request, item)
     key = keys.action_item_card(item.id)  # type: ignore[arg-type]
     audit.record(ctx, action="item.add", subject=key, request_id=request.id, after=ItemState.OPEN,
-                 detail={"task": task.seq, "owner": ctx.person_name(owner), "due": due.isoformat(), "rule": "R31"})
+                 detail={"task": task.seq if task else None, "meeting": meeting_id, "owner": ctx.person_name(owner),
+                         "due": due.isoformat(), "rule": "R31"})
     outbox.post(ctx, conversation=request.conversation, card_key=key, card=item_card(ctx, request, task, item))
-    if owner != ctx.actor.id:
+    if owner != actor:
         outbox.direct(ctx, person_id=owner, card=item_card(ctx, request, task, item))
-    return Reply(text=ctx.t("reply.item_added", number=request.number, seq=item.seq, task=task.title))
+    return item
 
 
 async def items_of(ctx: Ctx, request_id: int) -> list[ActionItem]:
@@ -94,8 +103,8 @@ async def finish(ctx: Ctx, *, item_id: int) -> Reply:
     if item is None:
         raise UserError("error.unknown_item", seq=item_id)
     request = await open_request(ctx, request_id=item.request_id, doing="task")
-    task = await ctx.uow.get(Task, item.task_id)
-    if ctx.actor is None or ctx.actor.id not in may_finish(ctx, task, item):  # type: ignore[arg-type]
+    task = await ctx.uow.get(Task, item.task_id) if item.task_id else None
+    if ctx.actor is None or ctx.actor.id not in may_finish(ctx, task, item):
         raise Refused("refused.item", owner=ctx.person_name(item.owner_id))
     if not ITEM.can(item.state, "finish"):
         return Reply(ok=False, text=ctx.t("reply.item_already", seq=item.seq))
@@ -122,8 +131,9 @@ async def _nudge(ctx: Ctx, timer: Timer, step: str) -> None:
     request, item = await _open_item(ctx, timer)
     if request is None or item is None:
         return
-    task = await ctx.uow.get(Task, item.task_id)
-    people = [item.owner_id] + ([task.owner_id] if step == "overdue" and task else [])
+    task = await ctx.uow.get(Task, item.task_id) if item.task_id else None
+    lead = task.owner_id if task else item.created_by
+    people = list(dict.fromkeys([item.owner_id] + ([lead] if step == "overdue" else [])))
     card = Card(title=ctx.t(f"item.{step}.title", number=request.number, seq=item.seq, title=item.title),
                 tone="warning" if step == "due" else "danger",
                 text=item_line(ctx, item, today=ctx.today), mentions=mentions(ctx, people))
@@ -145,9 +155,7 @@ async def summary_lines(ctx: Ctx, request: CollaborationRequest, day: date) -> l
     items = await items_of(ctx, request.id)
     if not items:
         return []
-    tasks = {t.id: t for t in await tasks_of(ctx, request.id)}
-    lines = [rollup(ctx, task, [i for i in items if i.task_id == tid]) for tid, task in tasks.items()
-             if any(i.task_id == tid for i in items)]
+    lines = [rollup(ctx, task, mine) for task, mine in groups(await tasks_of(ctx, request.id), items)]
     soon = day + timedelta(days=1)
     lines += [f"• {item_line(ctx, i, today=day)}" for i in items
               if i.state == ItemState.OPEN and i.due_date <= soon]

@@ -1,4 +1,5 @@
-"""the guidelines' second pass (issue 11): R28 receipt, R31 action items, R32 the risk register
+"""the guidelines' second pass (issue 11): R28 receipt, R29 meetings and minutes, R31 action
+items, R32 the risk register
 
 Revision ID: 0005_guidelines
 Revises: 0001
@@ -18,6 +19,27 @@ JSON = sa.JSON().with_variant(sa.JSON(), 'postgresql')
 
 
 def upgrade() -> None:
+    op.create_table('meeting',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('starts_at', storage.types.UTCDateTime(), nullable=True),
+    sa.Column('place', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('attendees', sa.JSON().with_variant(sa.JSON(), 'postgresql'), nullable=False),
+    sa.Column('first_sync', sa.Date(), nullable=True),
+    sa.Column('decisions', sa.JSON().with_variant(sa.JSON(), 'postgresql'), nullable=False),
+    sa.Column('minutes_by', sa.Integer(), nullable=True),
+    sa.Column('minutes_at', storage.types.UTCDateTime(), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['request_id'], ['collab_request.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('meeting', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_meeting_request_id'), ['request_id'], unique=False)
+
     op.create_table('risk',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -48,7 +70,8 @@ def upgrade() -> None:
     op.create_table('action_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
-    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=True),
+    sa.Column('meeting_id', sa.Integer(), nullable=True),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=False),
@@ -58,6 +81,7 @@ def upgrade() -> None:
     sa.Column('created_at', storage.types.UTCDateTime(), nullable=False),
     sa.Column('done_at', storage.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['created_by'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ),
     sa.ForeignKeyConstraint(['owner_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['request_id'], ['collab_request.id'], ),
     sa.ForeignKeyConstraint(['task_id'], ['task.id'], ),
@@ -74,13 +98,19 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('collab_request', schema=None) as batch_op:
+        batch_op.drop_column('received')
     with op.batch_alter_table('action_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_action_item_task_id'))
         batch_op.drop_index(batch_op.f('ix_action_item_request_id'))
+
     op.drop_table('action_item')
     with op.batch_alter_table('risk', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_risk_state'))
         batch_op.drop_index(batch_op.f('ix_risk_request_id'))
+
     op.drop_table('risk')
-    with op.batch_alter_table('collab_request', schema=None) as batch_op:
-        batch_op.drop_column('received')
+    with op.batch_alter_table('meeting', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meeting_request_id'))
+
+    op.drop_table('meeting')

@@ -67,6 +67,8 @@ BOTH_LANGUAGES = [
     (f"receive {REF}", f"确认接收 {REF}", Command(verb="receive", ref=REF)),  # R28
     (f"risk {REF}", f"风险 {REF}", Command(verb="risk", ref=REF)),  # R32
     (f"action {REF}", f"行动项 {REF}", Command(verb="action", ref=REF)),  # R31
+    (f"kickoff {REF}", f"启动会 {REF}", Command(verb="kickoff", ref=REF)),  # R29
+    (f"minutes {REF} decisions: go", f"纪要 {REF} 决定: go", Command(verb="minutes", ref=REF, text="", fields={"decisions": ["go"]})),
     (f"cancel {REF} reason: budget cut", f"取消 {REF} 原因: budget cut",
      Command(verb="cancel", ref=REF, fields={"reason": "budget cut"})),
     ("help", "帮助", Command(verb="help")),

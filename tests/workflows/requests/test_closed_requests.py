@@ -41,6 +41,8 @@ COMMAND_LINES = {
     "receive": ("wu", f"/协作 确认接收 {NUMBER}"),  # R28
     "risk": ("wu", f"/协作 风险 {NUMBER}\n描述: 支付接口延期\n触发条件: 8/20"),  # R32
     "action": ("zheng", f"/协作 行动项 {NUMBER}#1\n事项: 支付接口联调\n截止: 8/5"),  # R31
+    "kickoff": ("sun", f"/协作 启动会 {NUMBER}\n时间: 8/3 10:00\n地点: 3楼会议室"),  # R29
+    "minutes": ("li", f"/协作 纪要 {NUMBER} 周会\n决定: 接口冻结"),
 }
 VIEWING = {"show", "board", "list", "help", "new"}  # change nothing whatever the state
 CLICKERS = {"request.approve": "wang", "request.reject": "wang", "raci.open": "sun", "task.confirm": "li",
