@@ -47,6 +47,8 @@ class CollaborationRequest(SQLModel, table=True):
     updated_at: datetime = _ts(False)
     archived_at: datetime | None = _ts()
     lessons: list[dict[str, Any]] = _json(list)  # R23 retrospective entries
+    scope_in: str = ""  # R34 协作范围: what this collaboration covers
+    scope_out: str = ""  # R34 … and what it does not
     received: dict[str, Any] = _json()  # R28: department id (text) → {"person": id, "at": iso time}
 
 

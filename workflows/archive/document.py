@@ -73,6 +73,7 @@ def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
              f"- {t('field.initiator')}: {ctx.dept_name(r['initiating_department_id'])} · {people(r['initiator_id'])}",
              f"- {t('field.collaborating')}: {'、'.join(ctx.dept_name(d) for d in r['collaborating'])}",
              f"- {t('field.goal')}: {r['goal']}", f"- {t('field.standard')}: {r['standard']}",
+             f"- {t('field.in_scope')}: {r.get('scope_in') or '—'}", f"- {t('field.out_scope')}: {r.get('scope_out') or '—'}",
              f"- {t('field.due')}: {r['due_date']}",
              f"- {t('field.received')}: " + "；".join(f"{ctx.dept_name(int(d))} {people(x['person'])} {x['at']}"
                                                      for d, x in r.get("received", {}).items())]

@@ -55,12 +55,14 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "first_sync": ("first-sync", "首次同步日期", "首次同步"),
     "decisions": ("会议决定", "决定", "决议"),
     "items": ("actions", "行动项"),
+    "in_scope": ("in-scope", "协作范围", "范围内"),  # R34
+    "out_scope": ("out-of-scope", "out_of_scope", "不在范围", "范围外"),
 }
 
 # Which fields each verb takes; the value kind of each field (per-verb overrides first).
 VERB_FIELDS: dict[str, tuple[str, ...]] = {
     "new": ("title", "goal", "initiating_dept", "depts", "content", "standard", "milestones",
-            "contacts", "due"),
+            "contacts", "due", "in_scope", "out_scope"),
     "daily": ("today", "tomorrow", "risk"),
     "issue": ("desc", "severity", "urgent", "dept", "depts", "owner", "scope", "suggestion",
               "deadline"),

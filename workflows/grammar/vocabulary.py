@@ -35,6 +35,11 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "in_progress": ("in progress", "in-progress", "进行中"),
     "done": ("已完成", "完成", "completed"), "delayed": ("延期", "已延期"),
 }
+# R34 SMART: a goal is measurable when it names a number, a date or a standard — a digit, or one
+# of these marks/words (the vague words of R3 are flagged separately)
+MEASURABLE_MARKS = ("%", "％", "百分之", "≤", "≥", "<", ">", "＜", "＞", "标准", "达标", "以内", "以上",
+                    "以下", "standard", "within", "at least", "at most", "by ")
+
 TASK_STATUSES = ("not_started", "in_progress", "done", "delayed")  # R9
 VERDICTS = ("pass", "fail", "rework")  # R20
 

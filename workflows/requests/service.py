@@ -12,6 +12,7 @@ from workflows.errors import Refused, UserError
 from workflows.events import Reply
 from workflows.grammar.dates import DateParseError, parse_date
 from workflows.grammar.vocabulary import names
+from workflows.requests.smart import measurable
 from workflows.kernel import audit, authz, keys, outbox
 from workflows.kernel import timers
 from workflows.kernel.context import Ctx
@@ -34,6 +35,8 @@ class RequestDraft:
     milestones: list[tuple[str, str]] = field(default_factory=list)
     content: dict[str, str] = field(default_factory=dict)
     contacts: dict[str, str] = field(default_factory=dict)
+    scope_in: str = ""  # R34
+    scope_out: str = ""
 
     @classmethod
     def of(cls, fields: Mapping[str, Any]) -> "RequestDraft":
@@ -41,7 +44,9 @@ class RequestDraft:
                    depts=names(fields.get("depts")), due=str(fields.get("due") or "").strip(),
                    standard=str(fields.get("standard") or "").strip(),
                    milestones=list(fields.get("milestones") or []), content=dict(fields.get("content") or {}),
-                   contacts=dict(fields.get("contacts") or {}))
+                   contacts=dict(fields.get("contacts") or {}),
+                   scope_in=str(fields.get("in_scope") or "").strip(),
+                   scope_out=str(fields.get("out_scope") or "").strip())
 
 
 def vague_words(ctx: Ctx, *texts: str) -> list[str]:
@@ -105,6 +110,7 @@ async def file_request(ctx: Ctx, *, draft: RequestDraft) -> Reply:
         workspace_id=ctx.workspace.id, number=_number(ctx, set(rows), ctx.today.year), title=title,
         goal=goal, initiating_department_id=actor.department_id, initiator_id=actor.id,
         conversation=ctx.conversation, collaborating=collaborating, content=content,
+        scope_in=draft.scope_in, scope_out=draft.scope_out,
         standard=draft.standard, milestones=milestones, contacts=contacts, due_date=due,
         state="submitted", created_at=ctx.now, updated_at=ctx.now)
     ctx.uow.add(request)
@@ -112,6 +118,8 @@ async def file_request(ctx: Ctx, *, draft: RequestDraft) -> Reply:
     audit.record(ctx, action="request.file", subject=keys.request_card(request.id), request_id=request.id,
                  after="submitted", detail={"number": request.number, "title": title})
     warnings = [t("warning.vague", words="、".join(vague))] if vague else []
+    if goal and not measurable(goal):
+        warnings.append(t("warning.smart"))  # R34: a soft warning, like R3's
     outbox.post(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request, warnings=warnings))
     text = t("reply.filed", number=request.number)

@@ -1,4 +1,4 @@
-"""the guidelines' second pass (issue 11): R28 receipt, R29 meetings and minutes, R31 action
+"""the guidelines' second pass (issue 11): R28 receipt, R34 scope, R29 meetings and minutes, R31 action
 items, R32 the risk register
 
 Revision ID: 0005_guidelines
@@ -92,14 +92,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_action_item_task_id'), ['task_id'], unique=False)
 
     with op.batch_alter_table('collab_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('scope_in', sqlmodel.sql.sqltypes.AutoString(), nullable=False,
+                                      server_default=''))
+        batch_op.add_column(sa.Column('scope_out', sqlmodel.sql.sqltypes.AutoString(), nullable=False,
+                                      server_default=''))
         batch_op.add_column(sa.Column('received', JSON, nullable=False, server_default=sa.text("'{}'")))
-    with op.batch_alter_table('collab_request', schema=None) as batch_op:
-        batch_op.alter_column('received', server_default=None)
+    with op.batch_alter_table('collab_request', schema=None) as batch_op:  # defaults only for old rows
+        for column in ('scope_in', 'scope_out', 'received'):
+            batch_op.alter_column(column, server_default=None)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('collab_request', schema=None) as batch_op:
         batch_op.drop_column('received')
+        batch_op.drop_column('scope_out')
+        batch_op.drop_column('scope_in')
     with op.batch_alter_table('action_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_action_item_task_id'))
         batch_op.drop_index(batch_op.f('ix_action_item_request_id'))
