@@ -1,12 +1,12 @@
-"""The second pass of the guidelines (R28–R36): meetings and minutes (R29), the risk register
-(R32) and action items (R31).
+"""The second pass of the guidelines (R28–R36): meetings and minutes (R29), the collaboration
+memo (R30), the risk register (R32) and action items (R31).
 R28 receipt lives on the request row (`CollaborationRequest.received`)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import JSONType, UTCDateTime
@@ -54,6 +54,19 @@ class Meeting(SQLModel, table=True):
     minutes_at: datetime | None = _ts()
     created_by: int = Field(foreign_key="person.id")
     created_at: datetime = _ts(False)
+
+
+class Memo(SQLModel, table=True):
+    """协作备忘录 (R30): issued once every head confirmed the split (R6); each head signs it
+    (a `Confirmation` of kind `memo`). `clause` is the agreed handling of a missed commitment."""
+
+    __table_args__ = (UniqueConstraint("request_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="collab_request.id", index=True)
+    clause: str = ""  # 违约处理
+    issued_at: datetime = _ts(False)
+    signed_at: datetime | None = _ts()  # the last signature
 
 
 class ActionItem(SQLModel, table=True):

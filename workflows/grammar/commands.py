@@ -29,7 +29,7 @@ VERB_ALIASES: dict[str, tuple[str, ...]] = {
     "dispute": ("争议",), "lesson": ("复盘",), "archive": ("归档",), "cancel": ("取消",),
     "help": ("帮助",), "receive": ("确认接收", "接收"),
     "risk": ("风险", "风险登记"), "action": ("行动项",),
-    "kickoff": ("启动会",), "minutes": ("纪要", "会议纪要"),
+    "kickoff": ("启动会",), "minutes": ("纪要", "会议纪要"), "memo": ("备忘录", "协作备忘录"),
 }
 VERBS: tuple[str, ...] = tuple(VERB_ALIASES)
 
@@ -69,6 +69,7 @@ SPECS: dict[str, VerbSpec] = {
     "risk": VerbSpec(default_field="desc"),  # R32: with fields adds a risk, without lists the register
     "action": VerbSpec(default_field="item"),  # R31: with fields adds an item under task #N, without lists
     "kickoff": VerbSpec(),  # R29
+    "memo": VerbSpec(default_field="clause"),  # R30: show it, or rewrite 违约处理
     "minutes": VerbSpec(keywords=("weekly",), default_field="decisions"),  # R29: #N names the meeting
 }
 

@@ -57,6 +57,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "items": ("actions", "行动项"),
     "in_scope": ("in-scope", "协作范围", "范围内"),  # R34
     "out_scope": ("out-of-scope", "out_of_scope", "不在范围", "范围外"),
+    "clause": ("breach", "违约处理", "违约条款"),  # R30
 }
 
 # Which fields each verb takes; the value kind of each field (per-verb overrides first).
@@ -77,6 +78,7 @@ VERB_FIELDS: dict[str, tuple[str, ...]] = {
     "action": ("item", "owner", "due"),  # R31
     "kickoff": ("time", "place", "attendees", "first_sync"),  # R29
     "minutes": ("decisions", "items"),
+    "memo": ("clause",),
 }
 FIELD_KINDS: dict[str, str] = {
     "depts": "list", "content": "pairs", "contacts": "contact_pairs", "milestones": "milestones",

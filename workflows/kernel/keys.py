@@ -80,3 +80,7 @@ def action_item_card(item_id: int) -> CardKey:
 
 def meeting_card(meeting_id: int) -> CardKey:
     return CardKey(f"meeting:{meeting_id}")  # R29
+
+
+def memo_card(request_id: int) -> CardKey:
+    return CardKey(f"memo:{request_id}")  # R30

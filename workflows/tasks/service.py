@@ -15,6 +15,7 @@ from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import confirmations, dept_ids, person_id, task_by_seq, tasks_of
 from workflows.kernel.signoff import all_signed, sign
+from workflows.memo import service as memo
 from workflows.requests.cards import assign_prompt_card, request_card
 from workflows.requests.guard import open_request, require
 from workflows.requests.machine import REQUEST
@@ -130,6 +131,7 @@ async def confirm(ctx: Ctx, *, request_id: int, dept_id: int) -> Reply:
     if already:
         return already
     if all_signed(done, involved):
+        await memo.issue(ctx, request, tasks)  # R30 (first: its flush must not swallow the new timers)
         await start_execution(ctx, request, tasks)
     outbox.show(ctx, conversation=request.conversation, card_key=keys.raci_card(request.id),
                 card=raci_card(ctx, request, tasks, done))

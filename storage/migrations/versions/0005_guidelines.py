@@ -1,5 +1,5 @@
-"""the guidelines' second pass (issue 11): R28 receipt, R34 scope, R29 meetings and minutes, R31 action
-items, R32 the risk register
+"""the guidelines' second pass (issue 11): R28 receipt, R29 meetings and minutes, R30 the memo,
+R31 action items, R32 the risk register, R34 scope
 
 Revision ID: 0005_guidelines
 Revises: 0001
@@ -19,6 +19,19 @@ JSON = sa.JSON().with_variant(sa.JSON(), 'postgresql')
 
 
 def upgrade() -> None:
+    op.create_table('memo',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.Column('clause', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('issued_at', storage.types.UTCDateTime(), nullable=False),
+    sa.Column('signed_at', storage.types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['request_id'], ['collab_request.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('request_id')
+    )
+    with op.batch_alter_table('memo', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_memo_request_id'), ['request_id'], unique=False)
+
     op.create_table('meeting',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -121,3 +134,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_meeting_request_id'))
 
     op.drop_table('meeting')
+    with op.batch_alter_table('memo', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_memo_request_id'))
+    op.drop_table('memo')

@@ -43,6 +43,7 @@ COMMAND_LINES = {
     "action": ("zheng", f"/协作 行动项 {NUMBER}#1\n事项: 支付接口联调\n截止: 8/5"),  # R31
     "kickoff": ("sun", f"/协作 启动会 {NUMBER}\n时间: 8/3 10:00\n地点: 3楼会议室"),  # R29
     "minutes": ("li", f"/协作 纪要 {NUMBER} 周会\n决定: 接口冻结"),
+    "memo": ("sun", f"/协作 备忘录 {NUMBER}\n违约处理: 延误说明"),  # R30
 }
 VIEWING = {"show", "board", "list", "help", "new"}  # change nothing whatever the state
 CLICKERS = {"request.approve": "wang", "request.reject": "wang", "raci.open": "sun", "task.confirm": "li",
@@ -50,7 +51,7 @@ CLICKERS = {"request.approve": "wang", "request.reject": "wang", "raci.open": "s
             "change.approve": "li", "change.reject": "li", "acceptance.pass": "sun", "acceptance.fail": "sun",
             "acceptance.rework": "sun", "completion.confirm": "li", "dispute.settle": "li",
             "receipt.confirm": "li", "risk.trigger": "sun", "risk.close": "sun",
-            "item.done": "zheng"}
+            "item.done": "zheng", "memo.sign": "li"}
 
 
 def test_every_command_and_action_is_covered() -> None:
