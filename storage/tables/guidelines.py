@@ -1,5 +1,5 @@
 """The second pass of the guidelines (R28–R36): meetings and minutes (R29), the collaboration
-memo (R30), the risk register (R32) and action items (R31).
+memo (R30), action items (R31), the risk register (R32) and resources (R33).
 R28 receipt lives on the request row (`CollaborationRequest.received`)."""
 from __future__ import annotations
 
@@ -67,6 +67,26 @@ class Memo(SQLModel, table=True):
     clause: str = ""  # 违约处理
     issued_at: datetime = _ts(False)
     signed_at: datetime | None = _ts()  # the last signature
+
+
+class ResourceLine(SQLModel, table=True):
+    """资源需求表 (R33): what one department needs for the request — or declares available — in
+    people, person-days, budget and tools. One row per (request, department, kind); a new
+    declaration replaces the old."""
+
+    __tablename__ = "resource_line"
+    __table_args__ = (UniqueConstraint("request_id", "department_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="collab_request.id", index=True)
+    department_id: int = Field(foreign_key="department.id")
+    kind: str = "need"  # need / available
+    people: int = 0
+    days: float = 0
+    budget: float = 0
+    tools: str = ""
+    declared_by: int = Field(foreign_key="person.id")
+    declared_at: datetime = _ts(False)
 
 
 class ActionItem(SQLModel, table=True):

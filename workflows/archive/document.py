@@ -13,7 +13,7 @@ from sqlmodel import SQLModel, select
 
 from storage.tables import (Acceptance, ArchiveDocument, AuditEvent, CollaborationRequest, Confirmation,
                             Delivery, Dispute, Feedback, Issue, PlanChange, ProgressPost, Risk, Task,
-                            ActionItem, Meeting, Memo,
+                            ActionItem, Meeting, Memo, ResourceLine,
                             WeeklyReport)
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import tasks_of
@@ -23,6 +23,7 @@ TABLES: list[tuple[str, type[SQLModel]]] = [
     ("weekly_reports", WeeklyReport), ("issues", Issue), ("plan_changes", PlanChange),
     ("feedback", Feedback), ("disputes", Dispute), ("deliveries", Delivery), ("acceptances", Acceptance),
     ("risks", Risk), ("meetings", Meeting), ("action_items", ActionItem), ("memo", Memo),
+    ("resources", ResourceLine),
     ("audit_trail", AuditEvent)]
 
 
@@ -93,6 +94,8 @@ def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
                                                  f"{t('risk_state.' + x['state'])}"),
         ("archive.memo", data["memo"], lambda x: f"{t('field.clause')}: {x['clause']} · {x['issued_at']} → "
                                                f"{x['signed_at'] or '—'}"),
+        ("archive.resources", data["resources"], lambda x: f"{ctx.dept_name(x['department_id'])} · {x['kind']} · "
+                                                         f"{x['people']} · {x['days']} · {x['budget']} · {x['tools']}"),
         ("archive.meetings", data["meetings"], lambda x: f"{t('meeting_kind.' + x['kind'])} {x['starts_at']} · "
                                                        f"{x['place']} · " + "; ".join(x["decisions"])),
         ("archive.action_items", data["action_items"], lambda x: f"A{x['seq']} {x['title']} · {people(x['owner_id'])}"

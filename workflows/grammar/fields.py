@@ -58,6 +58,10 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "in_scope": ("in-scope", "协作范围", "范围内"),  # R34
     "out_scope": ("out-of-scope", "out_of_scope", "不在范围", "范围外"),
     "clause": ("breach", "违约处理", "违约条款"),  # R30
+    "people": ("headcount", "人员", "人数"),  # R33
+    "days": ("person-days", "人天", "工时"),
+    "budget": ("预算",),
+    "tools": ("工具", "设备"),
 }
 
 # Which fields each verb takes; the value kind of each field (per-verb overrides first).
@@ -79,6 +83,7 @@ VERB_FIELDS: dict[str, tuple[str, ...]] = {
     "kickoff": ("time", "place", "attendees", "first_sync"),  # R29
     "minutes": ("decisions", "items"),
     "memo": ("clause",),
+    "resources": ("people", "days", "budget", "tools"),
 }
 FIELD_KINDS: dict[str, str] = {
     "depts": "list", "content": "pairs", "contacts": "contact_pairs", "milestones": "milestones",

@@ -51,6 +51,11 @@ def may_manage_risk(ctx: Ctx, request: CollaborationRequest, owner_id: int | Non
                                                                         *request.collaborating])])
 
 
+def vps(ctx: Ctx, dept_ids: list[int]) -> list[int]:
+    """The supervising VPs (分管副总) of some departments: R33 resource approval."""
+    return _unique([dept.vp_id for d in dept_ids if (dept := ctx.dept(d))])
+
+
 def may_accept(ctx: Ctx, request: CollaborationRequest) -> list[int]:
     """R20: the initiating department records the verdict — its head, or the initiator."""
     return _unique(heads(ctx, [request.initiating_department_id]) + [request.initiator_id])

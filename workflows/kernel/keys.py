@@ -84,3 +84,11 @@ def meeting_card(meeting_id: int) -> CardKey:
 
 def memo_card(request_id: int) -> CardKey:
     return CardKey(f"memo:{request_id}")  # R30
+
+
+def resources_card(request_id: int) -> CardKey:
+    return CardKey(f"resources:{request_id}")  # R33 the roll-up
+
+
+def resources_approval(request_id: int) -> CardKey:
+    return CardKey(f"resapproval:{request_id}")  # R33 sent up to the VP

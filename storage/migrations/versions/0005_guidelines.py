@@ -1,5 +1,6 @@
 """the guidelines' second pass (issue 11): R28 receipt, R29 meetings and minutes, R30 the memo,
-R31 action items, R32 the risk register, R34 scope
+R31 action items, R32 the risk register, R33 resources,
+R34 scope
 
 Revision ID: 0005_guidelines
 Revises: 0001
@@ -19,6 +20,26 @@ JSON = sa.JSON().with_variant(sa.JSON(), 'postgresql')
 
 
 def upgrade() -> None:
+    op.create_table('resource_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('people', sa.Integer(), nullable=False),
+    sa.Column('days', sa.Float(), nullable=False),
+    sa.Column('budget', sa.Float(), nullable=False),
+    sa.Column('tools', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('declared_by', sa.Integer(), nullable=False),
+    sa.Column('declared_at', storage.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['declared_by'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], ),
+    sa.ForeignKeyConstraint(['request_id'], ['collab_request.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('request_id', 'department_id', 'kind')
+    )
+    with op.batch_alter_table('resource_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_resource_line_request_id'), ['request_id'], unique=False)
+
     op.create_table('memo',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -137,3 +158,6 @@ def downgrade() -> None:
     with op.batch_alter_table('memo', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_memo_request_id'))
     op.drop_table('memo')
+    with op.batch_alter_table('resource_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_resource_line_request_id'))
+    op.drop_table('resource_line')

@@ -69,6 +69,7 @@ BOTH_LANGUAGES = [
     (f"action {REF}", f"行动项 {REF}", Command(verb="action", ref=REF)),  # R31
     (f"kickoff {REF}", f"启动会 {REF}", Command(verb="kickoff", ref=REF)),  # R29
     (f"memo {REF}", f"备忘录 {REF}", Command(verb="memo", ref=REF)),  # R30
+    (f"resources {REF}", f"资源 {REF}", Command(verb="resources", ref=REF)),  # R33
     (f"minutes {REF} decisions: go", f"纪要 {REF} 决定: go", Command(verb="minutes", ref=REF, text="", fields={"decisions": ["go"]})),
     (f"cancel {REF} reason: budget cut", f"取消 {REF} 原因: budget cut",
      Command(verb="cancel", ref=REF, fields={"reason": "budget cut"})),

@@ -49,9 +49,10 @@ async def test_the_memo_is_issued_after_the_split_and_signed_by_each_head(platfo
     assert len(titled(await platform.dms("wang"), "备忘录待签署")) == 1
 
 
-async def test_the_signed_memo_is_in_the_archive(platform):
+async def test_the_signed_memo_and_the_resources_are_in_the_archive(platform):
     await running_request(platform)
     await _sign_all(platform)
+    assert (await platform.say("zheng", "/协作 资源 XT-2026-001\n人员: 2\n人天: 10"))["ok"]  # R33 too
     await platform.say("zheng", "/协作 交付 XT-2026-001\n交付物: 上线包\n自检: 页面加载时间≤2秒=是")
     await platform.click("sun", (await platform.buttons("acceptance.pass"))[-1])
     for button in await platform.buttons("completion.confirm"):
@@ -61,3 +62,4 @@ async def test_the_signed_memo_is_in_the_archive(platform):
         doc = await uow.first(select(ArchiveDocument))
     assert "协作备忘录" in doc.markdown and "提前2个工作日预警" in doc.markdown
     assert [c["kind"] for c in doc.data["confirmations"]].count("memo") == 3
+    assert "资源需求表" in doc.markdown and doc.data["resources"][0]["people"] == 2

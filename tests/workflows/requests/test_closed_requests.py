@@ -44,6 +44,7 @@ COMMAND_LINES = {
     "kickoff": ("sun", f"/协作 启动会 {NUMBER}\n时间: 8/3 10:00\n地点: 3楼会议室"),  # R29
     "minutes": ("li", f"/协作 纪要 {NUMBER} 周会\n决定: 接口冻结"),
     "memo": ("sun", f"/协作 备忘录 {NUMBER}\n违约处理: 延误说明"),  # R30
+    "resources": ("zheng", f"/协作 资源 {NUMBER}\n人员: 2\n人天: 10"),  # R33
 }
 VIEWING = {"show", "board", "list", "help", "new"}  # change nothing whatever the state
 CLICKERS = {"request.approve": "wang", "request.reject": "wang", "raci.open": "sun", "task.confirm": "li",
@@ -51,7 +52,8 @@ CLICKERS = {"request.approve": "wang", "request.reject": "wang", "raci.open": "s
             "change.approve": "li", "change.reject": "li", "acceptance.pass": "sun", "acceptance.fail": "sun",
             "acceptance.rework": "sun", "completion.confirm": "li", "dispute.settle": "li",
             "receipt.confirm": "li", "risk.trigger": "sun", "risk.close": "sun",
-            "item.done": "zheng", "memo.sign": "li"}
+            "item.done": "zheng", "memo.sign": "li",
+            "resources.submit": "sun", "resources.approve": "zhao", "resources.reject": "zhao"}
 
 
 def test_every_command_and_action_is_covered() -> None:
