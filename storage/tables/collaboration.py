@@ -129,6 +129,7 @@ class Issue(SQLModel, table=True):
     urgent: bool = False
     scope: str = ""
     suggestion: str = ""
+    support: str = ""  # R36 所需支持: what the responsible side needs from others
     responsible_department_id: int = Field(foreign_key="department.id")
     owner_id: int | None = None
     deadline: datetime | None = _ts()  # 解决时限

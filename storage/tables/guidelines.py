@@ -44,7 +44,8 @@ class Meeting(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="collab_request.id", index=True)
     seq: int = 1
-    kind: str = "kickoff"  # kickoff / weekly
+    kind: str = "kickoff"  # kickoff / weekly / huddle (R36, about `issue_id`)
+    issue_id: int | None = Field(default=None, foreign_key="issue.id")
     starts_at: datetime | None = _ts()
     place: str = ""
     attendees: list[int] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))

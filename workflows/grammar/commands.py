@@ -30,7 +30,7 @@ VERB_ALIASES: dict[str, tuple[str, ...]] = {
     "help": ("帮助",), "receive": ("确认接收", "接收"),
     "risk": ("风险", "风险登记"), "action": ("行动项",),
     "kickoff": ("启动会",), "minutes": ("纪要", "会议纪要"), "memo": ("备忘录", "协作备忘录"),
-    "resources": ("资源", "资源需求"),
+    "resources": ("资源", "资源需求"), "huddle": ("碰头会",),
 }
 VERBS: tuple[str, ...] = tuple(VERB_ALIASES)
 
@@ -71,6 +71,7 @@ SPECS: dict[str, VerbSpec] = {
     "action": VerbSpec(default_field="item"),  # R31: with fields adds an item under task #N, without lists
     "kickoff": VerbSpec(),  # R29
     "memo": VerbSpec(default_field="clause"),  # R30: show it, or rewrite 违约处理
+    "huddle": VerbSpec(sub=True, default_field="outcome"),  # R36: call it, or record its outcome
     "resources": VerbSpec(keywords=("available",)),  # R33: this department's need (可用: availability)
     "minutes": VerbSpec(keywords=("weekly",), default_field="decisions"),  # R29: #N names the meeting
 }

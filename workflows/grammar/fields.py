@@ -62,6 +62,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "days": ("person-days", "人天", "工时"),
     "budget": ("预算",),
     "tools": ("工具", "设备"),
+    "support_needed": ("support-needed", "所需支持", "需要支持"),  # R36
+    "outcome": ("会议结论", "结论"),
 }
 
 # Which fields each verb takes; the value kind of each field (per-verb overrides first).
@@ -70,7 +72,7 @@ VERB_FIELDS: dict[str, tuple[str, ...]] = {
             "contacts", "due", "in_scope", "out_scope"),
     "daily": ("today", "tomorrow", "risk"),
     "issue": ("desc", "severity", "urgent", "dept", "depts", "owner", "scope", "suggestion",
-              "deadline"),
+              "deadline", "support_needed"),
     "resolve": ("solution",),
     "status": ("risk",),
     "change": ("reason", "impact", "due", "scope", "tasks"),
@@ -84,6 +86,7 @@ VERB_FIELDS: dict[str, tuple[str, ...]] = {
     "minutes": ("decisions", "items"),
     "memo": ("clause",),
     "resources": ("people", "days", "budget", "tools"),
+    "huddle": ("time", "outcome"),  # R36
 }
 FIELD_KINDS: dict[str, str] = {
     "depts": "list", "content": "pairs", "contacts": "contact_pairs", "milestones": "milestones",

@@ -1,6 +1,6 @@
 """the guidelines' second pass (issue 11): R28 receipt, R29 meetings and minutes, R30 the memo,
 R31 action items, R32 the risk register, R33 resources,
-R34 scope
+R34 scope, R36 issue huddles and 所需支持
 
 Revision ID: 0005_guidelines
 Revises: 0001
@@ -58,6 +58,7 @@ def upgrade() -> None:
     sa.Column('request_id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('issue_id', sa.Integer(), nullable=True),
     sa.Column('starts_at', storage.types.UTCDateTime(), nullable=True),
     sa.Column('place', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('attendees', sa.JSON().with_variant(sa.JSON(), 'postgresql'), nullable=False),
@@ -69,6 +70,7 @@ def upgrade() -> None:
     sa.Column('created_at', storage.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['person.id'], ),
     sa.ForeignKeyConstraint(['request_id'], ['collab_request.id'], ),
+    sa.ForeignKeyConstraint(['issue_id'], ['issue.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('meeting', schema=None) as batch_op:
@@ -125,6 +127,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_action_item_request_id'), ['request_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_item_task_id'), ['task_id'], unique=False)
 
+    with op.batch_alter_table('issue', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('support', sqlmodel.sql.sqltypes.AutoString(), nullable=False,
+                                      server_default=''))
+    with op.batch_alter_table('issue', schema=None) as batch_op:
+        batch_op.alter_column('support', server_default=None)
     with op.batch_alter_table('collab_request', schema=None) as batch_op:
         batch_op.add_column(sa.Column('scope_in', sqlmodel.sql.sqltypes.AutoString(), nullable=False,
                                       server_default=''))
@@ -137,6 +144,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('issue', schema=None) as batch_op:
+        batch_op.drop_column('support')
     with op.batch_alter_table('collab_request', schema=None) as batch_op:
         batch_op.drop_column('received')
         batch_op.drop_column('scope_out')

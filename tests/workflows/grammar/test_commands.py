@@ -70,6 +70,7 @@ BOTH_LANGUAGES = [
     (f"kickoff {REF}", f"启动会 {REF}", Command(verb="kickoff", ref=REF)),  # R29
     (f"memo {REF}", f"备忘录 {REF}", Command(verb="memo", ref=REF)),  # R30
     (f"resources {REF}", f"资源 {REF}", Command(verb="resources", ref=REF)),  # R33
+    (f"huddle {REF}#2", f"碰头会 {REF}#2", Command(verb="huddle", ref=REF, sub=2)),  # R36
     (f"minutes {REF} decisions: go", f"纪要 {REF} 决定: go", Command(verb="minutes", ref=REF, text="", fields={"decisions": ["go"]})),
     (f"cancel {REF} reason: budget cut", f"取消 {REF} 原因: budget cut",
      Command(verb="cancel", ref=REF, fields={"reason": "budget cut"})),

@@ -45,6 +45,7 @@ COMMAND_LINES = {
     "minutes": ("li", f"/协作 纪要 {NUMBER} 周会\n决定: 接口冻结"),
     "memo": ("sun", f"/协作 备忘录 {NUMBER}\n违约处理: 延误说明"),  # R30
     "resources": ("zheng", f"/协作 资源 {NUMBER}\n人员: 2\n人天: 10"),  # R33
+    "huddle": ("sun", f"/协作 碰头会 {NUMBER}#1"),  # R36
 }
 VIEWING = {"show", "board", "list", "help", "new"}  # change nothing whatever the state
 CLICKERS = {"request.approve": "wang", "request.reject": "wang", "raci.open": "sun", "task.confirm": "li",
