@@ -14,7 +14,7 @@ from storage.tables.collaboration import (
     Task,
     WeeklyReport,
 )
-from storage.tables.guidelines import ActionItem, Meeting, Memo, ResourceLine, Risk
+from storage.tables.guidelines import ActionItem, Meeting, Memo, ResourceLine, Risk, Vote
 from storage.tables.reliability import (
     AuditEvent,
     JobRun,
@@ -25,7 +25,7 @@ from storage.tables.reliability import (
 )
 
 __all__ = [
-    "Acceptance", "ActionItem", "Meeting", "Memo", "ResourceLine", "Risk", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Delivery", "Department",
+    "Acceptance", "ActionItem", "Meeting", "Memo", "ResourceLine", "Risk", "Vote", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Delivery", "Department",
     "Issue", "JobRun", "MessageRef", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
     "ProcessedEvent", "ProgressPost", "Task", "Timer", "WeeklyReport", "Workspace",
 ]

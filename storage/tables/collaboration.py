@@ -49,6 +49,7 @@ class CollaborationRequest(SQLModel, table=True):
     lessons: list[dict[str, Any]] = _json(list)  # R23 retrospective entries
     scope_in: str = ""  # R34 协作范围: what this collaboration covers
     scope_out: str = ""  # R34 … and what it does not
+    acceptance_rule: str = ""  # R35: "" the initiating side alone; "unanimous" / "initiator_decides" a panel
     received: dict[str, Any] = _json()  # R28: department id (text) → {"person": id, "at": iso time}
 
 

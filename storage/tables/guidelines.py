@@ -1,5 +1,5 @@
 """The second pass of the guidelines (R28–R36): meetings and minutes (R29), the collaboration
-memo (R30), action items (R31), the risk register (R32) and resources (R33).
+memo (R30), action items (R31), the risk register (R32), resources (R33) and the acceptance panel's votes (R35).
 R28 receipt lives on the request row (`CollaborationRequest.received`)."""
 from __future__ import annotations
 
@@ -88,6 +88,21 @@ class ResourceLine(SQLModel, table=True):
     tools: str = ""
     declared_by: int = Field(foreign_key="person.id")
     declared_at: datetime = _ts(False)
+
+
+class Vote(SQLModel, table=True):
+    """联合验收 (R35): one collaborating department's pass/fail on one delivery, with its reason."""
+
+    __table_args__ = (UniqueConstraint("delivery_id", "department_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="collab_request.id", index=True)
+    delivery_id: int = Field(foreign_key="delivery.id")
+    department_id: int = Field(foreign_key="department.id")
+    person_id: int = Field(foreign_key="person.id")
+    verdict: str  # pass / fail
+    reason: str = ""
+    voted_at: datetime = _ts(False)
 
 
 class ActionItem(SQLModel, table=True):

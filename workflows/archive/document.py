@@ -13,7 +13,7 @@ from sqlmodel import SQLModel, select
 
 from storage.tables import (Acceptance, ArchiveDocument, AuditEvent, CollaborationRequest, Confirmation,
                             Delivery, Dispute, Feedback, Issue, PlanChange, ProgressPost, Risk, Task,
-                            ActionItem, Meeting, Memo, ResourceLine,
+                            ActionItem, Meeting, Memo, ResourceLine, Vote,
                             WeeklyReport)
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import tasks_of
@@ -23,7 +23,7 @@ TABLES: list[tuple[str, type[SQLModel]]] = [
     ("weekly_reports", WeeklyReport), ("issues", Issue), ("plan_changes", PlanChange),
     ("feedback", Feedback), ("disputes", Dispute), ("deliveries", Delivery), ("acceptances", Acceptance),
     ("risks", Risk), ("meetings", Meeting), ("action_items", ActionItem), ("memo", Memo),
-    ("resources", ResourceLine),
+    ("resources", ResourceLine), ("votes", Vote),
     ("audit_trail", AuditEvent)]
 
 
@@ -109,6 +109,8 @@ def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
                                                                        for c in x['self_check'])),
         ("archive.acceptances", data["acceptances"], lambda x: f"{t('verdict.' + x['verdict'])} · {people(x['decided_by'])}"
                                                              f" · {x['decided_at']} · {x['notes']}"),
+        ("archive.votes", data["votes"], lambda x: f"{ctx.dept_name(x['department_id'])} · {t('verdict.' + x['verdict'])}"
+                                                 f" · {people(x['person_id'])} · {x['reason']} · {x['voted_at']}"),
         ("archive.lessons", r["lessons"], lambda x: f"{x['who']} ({x['at']}): {x['text']}"),
         ("archive.audit", data["audit_trail"], lambda x: f"{x['at']} · {people(x['actor_id']) if x['actor_id'] else 'bot'}"
                                                         f" · {x['action']} · {x['subject']} {x['before']}→{x['after']}"),

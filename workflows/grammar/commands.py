@@ -31,6 +31,7 @@ VERB_ALIASES: dict[str, tuple[str, ...]] = {
     "risk": ("风险", "风险登记"), "action": ("行动项",),
     "kickoff": ("启动会",), "minutes": ("纪要", "会议纪要"), "memo": ("备忘录", "协作备忘录"),
     "resources": ("资源", "资源需求"), "huddle": ("碰头会",),
+    "panel": ("验收小组", "联合验收"), "vote": ("投票",),
 }
 VERBS: tuple[str, ...] = tuple(VERB_ALIASES)
 
@@ -72,6 +73,8 @@ SPECS: dict[str, VerbSpec] = {
     "kickoff": VerbSpec(),  # R29
     "memo": VerbSpec(default_field="clause"),  # R30: show it, or rewrite 违约处理
     "huddle": VerbSpec(sub=True, default_field="outcome"),  # R36: call it, or record its outcome
+    "panel": VerbSpec(keywords=("unanimous", "initiator_decides")),  # R35 the rule
+    "vote": VerbSpec(keywords=("pass", "fail")),  # R35 free text is the reason
     "resources": VerbSpec(keywords=("available",)),  # R33: this department's need (可用: availability)
     "minutes": VerbSpec(keywords=("weekly",), default_field="decisions"),  # R29: #N names the meeting
 }

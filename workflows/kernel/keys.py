@@ -92,3 +92,7 @@ def resources_card(request_id: int) -> CardKey:
 
 def resources_approval(request_id: int) -> CardKey:
     return CardKey(f"resapproval:{request_id}")  # R33 sent up to the VP
+
+
+def vote_card(delivery_id: int) -> CardKey:
+    return CardKey(f"vote:{delivery_id}")  # R35 the acceptance panel's votes

@@ -1,6 +1,6 @@
 """the guidelines' second pass (issue 11): R28 receipt, R29 meetings and minutes, R30 the memo,
 R31 action items, R32 the risk register, R33 resources,
-R34 scope, R36 issue huddles and 所需支持
+R34 scope, R35 joint acceptance, R36 issue huddles and 所需支持
 
 Revision ID: 0005_guidelines
 Revises: 0001
@@ -20,6 +20,25 @@ JSON = sa.JSON().with_variant(sa.JSON(), 'postgresql')
 
 
 def upgrade() -> None:
+    op.create_table('vote',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.Column('delivery_id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('verdict', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('voted_at', storage.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['delivery_id'], ['delivery.id'], ),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], ),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['request_id'], ['collab_request.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('delivery_id', 'department_id')
+    )
+    with op.batch_alter_table('vote', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_vote_request_id'), ['request_id'], unique=False)
+
     op.create_table('resource_line',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -137,9 +156,11 @@ def upgrade() -> None:
                                       server_default=''))
         batch_op.add_column(sa.Column('scope_out', sqlmodel.sql.sqltypes.AutoString(), nullable=False,
                                       server_default=''))
+        batch_op.add_column(sa.Column('acceptance_rule', sqlmodel.sql.sqltypes.AutoString(), nullable=False,
+                                      server_default=''))
         batch_op.add_column(sa.Column('received', JSON, nullable=False, server_default=sa.text("'{}'")))
     with op.batch_alter_table('collab_request', schema=None) as batch_op:  # defaults only for old rows
-        for column in ('scope_in', 'scope_out', 'received'):
+        for column in ('scope_in', 'scope_out', 'acceptance_rule', 'received'):
             batch_op.alter_column(column, server_default=None)
 
 
@@ -148,6 +169,7 @@ def downgrade() -> None:
         batch_op.drop_column('support')
     with op.batch_alter_table('collab_request', schema=None) as batch_op:
         batch_op.drop_column('received')
+        batch_op.drop_column('acceptance_rule')
         batch_op.drop_column('scope_out')
         batch_op.drop_column('scope_in')
     with op.batch_alter_table('action_item', schema=None) as batch_op:
@@ -170,3 +192,6 @@ def downgrade() -> None:
     with op.batch_alter_table('resource_line', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_resource_line_request_id'))
     op.drop_table('resource_line')
+    with op.batch_alter_table('vote', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_vote_request_id'))
+    op.drop_table('vote')

@@ -71,6 +71,8 @@ BOTH_LANGUAGES = [
     (f"memo {REF}", f"备忘录 {REF}", Command(verb="memo", ref=REF)),  # R30
     (f"resources {REF}", f"资源 {REF}", Command(verb="resources", ref=REF)),  # R33
     (f"huddle {REF}#2", f"碰头会 {REF}#2", Command(verb="huddle", ref=REF, sub=2)),  # R36
+    (f"panel {REF} unanimous", f"验收小组 {REF} 全部通过", Command(verb="panel", ref=REF, words=["unanimous"])),  # R35
+    (f"vote {REF} pass", f"投票 {REF} 通过", Command(verb="vote", ref=REF, words=["pass"])),
     (f"minutes {REF} decisions: go", f"纪要 {REF} 决定: go", Command(verb="minutes", ref=REF, text="", fields={"decisions": ["go"]})),
     (f"cancel {REF} reason: budget cut", f"取消 {REF} 原因: budget cut",
      Command(verb="cancel", ref=REF, fields={"reason": "budget cut"})),

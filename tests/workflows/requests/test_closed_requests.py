@@ -46,6 +46,8 @@ COMMAND_LINES = {
     "memo": ("sun", f"/协作 备忘录 {NUMBER}\n违约处理: 延误说明"),  # R30
     "resources": ("zheng", f"/协作 资源 {NUMBER}\n人员: 2\n人天: 10"),  # R33
     "huddle": ("sun", f"/协作 碰头会 {NUMBER}#1"),  # R36
+    "panel": ("sun", f"/协作 验收小组 {NUMBER} 全部通过"),  # R35
+    "vote": ("li", f"/协作 投票 {NUMBER} 通过 达标"),
 }
 VIEWING = {"show", "board", "list", "help", "new"}  # change nothing whatever the state
 CLICKERS = {"request.approve": "wang", "request.reject": "wang", "raci.open": "sun", "task.confirm": "li",
@@ -54,7 +56,8 @@ CLICKERS = {"request.approve": "wang", "request.reject": "wang", "raci.open": "s
             "acceptance.rework": "sun", "completion.confirm": "li", "dispute.settle": "li",
             "receipt.confirm": "li", "risk.trigger": "sun", "risk.close": "sun",
             "item.done": "zheng", "memo.sign": "li",
-            "resources.submit": "sun", "resources.approve": "zhao", "resources.reject": "zhao"}
+            "resources.submit": "sun", "resources.approve": "zhao", "resources.reject": "zhao",
+            "panel.pass": "li", "panel.fail": "li"}
 
 
 def test_every_command_and_action_is_covered() -> None:
