@@ -14,6 +14,7 @@ from workflows.requests.machine import EXECUTING as EXEC, RUNNING
 from workflows.kernel.lookups import requests_in, tasks_of
 from workflows.kernel.widgets import mention, mentions
 from workflows.progress.cards import summary_card, weekly_card
+from workflows.progress.daily_board import post_boards
 from workflows.tasks.items import summary_lines as item_lines
 from workflows.tasks.machine import TaskStatus
 from workflows.issues.machine import UNRESOLVED
@@ -62,6 +63,7 @@ async def daily_summary(ctx: Ctx, day: date) -> None:
         if items := await item_lines(ctx, request, day):  # R31 action items roll up here
             card.fields.append(CardField(ctx.t("summary.items"), "\n".join(items), short=False))
         outbox.post(ctx, conversation=request.conversation, card=card)
+    await post_boards(ctx, day)  # then each initiator's board, when it changed (issue 11)
 
 
 async def weekly_report(ctx: Ctx, day: date) -> None:
