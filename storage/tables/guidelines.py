@@ -27,6 +27,7 @@ class Risk(SQLModel, table=True):
     countermeasure: str = ""
     trigger: str = ""  # the condition as written
     trigger_date: date | None = None  # a date trigger: the bot raises the issue that morning
+    trigger_task_id: int | None = Field(default=None, foreign_key="task.id")  # "#1 延期": that task going 延期
     probability: str = "medium"  # high / medium / low
     impact: str = "medium"
     owner_id: int = Field(foreign_key="person.id")

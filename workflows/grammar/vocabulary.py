@@ -41,6 +41,17 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 MEASURABLE_MARKS = ("%", "％", "百分之", "≤", "≥", "<", ">", "＜", "＞", "标准", "达标", "以内", "以上",
                     "以下", "standard", "within", "at least", "at most", "by ")
 
+# R32: a risk trigger that names a task going 延期 (`#1 延期`, `任务1延期`, `task 2 delayed`)
+TASK_REF = re.compile(r"(?:#|＃|任务|task\s*)\s*(\d+)", re.IGNORECASE)
+
+
+def delayed_task(text: str) -> int | None:
+    """The task number a trigger names together with a 延期 / delayed word, else None."""
+    words = ("delayed", *KEYWORDS["delayed"], "late")
+    m = TASK_REF.search(text or "")
+    return int(m.group(1)) if m and any(w in text.casefold() for w in words) else None
+
+
 TASK_STATUSES = ("not_started", "in_progress", "done", "delayed")  # R9
 VERDICTS = ("pass", "fail", "rework")  # R20
 

@@ -11,15 +11,15 @@ from typing import Any, Mapping
 
 from sqlmodel import col, select
 
-from storage.tables import CollaborationRequest, Issue, Risk, Timer
+from storage.tables import CollaborationRequest, Issue, Risk, Task, Timer
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
 from workflows.grammar.dates import DateParseError, parse_date
-from workflows.grammar.vocabulary import level, names
+from workflows.grammar.vocabulary import delayed_task, level, names
 from workflows.issues.service import IssueDraft, raise_issue
 from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.kernel.context import Ctx
-from workflows.kernel.lookups import dept_ids, next_seq, person_id
+from workflows.kernel.lookups import dept_ids, next_seq, person_id, task_by_seq
 from workflows.requests.guard import open_request, timer_request
 from workflows.risks.cards import register_card, risk_card
 from workflows.risks.machine import LISTED, RISK, RiskState
@@ -69,9 +69,12 @@ async def add(ctx: Ctx, *, number: str | None, draft: RiskDraft) -> Reply:
         raise UserError("error.risk_desc", usage="risk")
     dept = (dept_ids(ctx, draft.dept, field="dept") or [actor.department_id or request.initiating_department_id])[0]
     owner = person_id(ctx, draft.owner, field="owner") if draft.owner else actor.id
+    task_seq = delayed_task(draft.trigger)
+    task = await task_by_seq(ctx, request, task_seq) if task_seq is not None else None
     risk = Risk(request_id=request.id, seq=await next_seq(ctx, Risk, request.id), description=draft.description[:200],
                 department_id=dept, countermeasure=draft.countermeasure, trigger=draft.trigger,
-                trigger_date=_trigger_date(ctx, draft.trigger), probability=draft.probability,
+                trigger_date=None if task else _trigger_date(ctx, draft.trigger),
+                trigger_task_id=task.id if task else None, probability=draft.probability,
                 impact=draft.impact, owner_id=owner, created_by=actor.id, created_at=ctx.now)
     ctx.uow.add(risk)
     await ctx.uow.flush()
@@ -169,6 +172,14 @@ async def date_reached(ctx: Ctx, timer: Timer) -> None:
     if request is None:
         return
     await _raise(ctx, request, risk, why=ctx.t("risk.why.date", day=risk.trigger_date.isoformat()))  # type: ignore[union-attr]
+
+
+async def task_delayed(ctx: Ctx, request: CollaborationRequest, task: Task) -> None:
+    """A task just went 延期 (R9): every open risk whose trigger names it raises itself (R32)."""
+    rows = await ctx.uow.all(select(Risk).where(Risk.trigger_task_id == task.id, Risk.state == RiskState.OPEN)
+                             .order_by(col(Risk.seq)))
+    for risk in rows:
+        await _raise(ctx, request, risk, why=ctx.t("risk.why.task", seq=task.seq, task=task.title))
 
 
 TIMERS = {TRIGGER: date_reached}

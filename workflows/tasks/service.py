@@ -16,6 +16,7 @@ from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import confirmations, dept_ids, person_id, task_by_seq, tasks_of
 from workflows.kernel.signoff import all_signed, sign
 from workflows.memo import service as memo
+from workflows.risks import service as risks
 from workflows.requests.cards import assign_prompt_card, request_card
 from workflows.requests.guard import open_request, require
 from workflows.requests.machine import REQUEST
@@ -176,6 +177,8 @@ async def update_status(ctx: Ctx, *, number: str | None, seq: int | None, status
                             to=ctx.t(f"status.{status}"))
         task.status = TASK.next(task.status, action)
         task.done_at = ctx.now if task.status == TaskStatus.DONE else None
+        if task.status == TaskStatus.DELAYED:
+            await risks.task_delayed(ctx, request, task)  # R32
         if task.status == TaskStatus.DONE:
             await timers.cancel(ctx.uow, subject=keys.task_subject(task.id))
     if risk:

@@ -104,6 +104,7 @@ def upgrade() -> None:
     sa.Column('countermeasure', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('trigger', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('trigger_date', sa.Date(), nullable=True),
+    sa.Column('trigger_task_id', sa.Integer(), nullable=True),
     sa.Column('probability', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('impact', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=False),
@@ -116,6 +117,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], ),
     sa.ForeignKeyConstraint(['owner_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['request_id'], ['collab_request.id'], ),
+    sa.ForeignKeyConstraint(['trigger_task_id'], ['task.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('risk', schema=None) as batch_op:

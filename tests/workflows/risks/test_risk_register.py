@@ -79,3 +79,19 @@ async def test_a_condition_is_raised_by_hand_by_the_right_people_and_the_archive
         doc = await uow.first(select(ArchiveDocument))
     assert "风险应对与沟通机制表" in doc.markdown and "R1 上线窗口被占用" in doc.markdown
     assert doc.data["risks"][0]["state"] == "closed"
+
+
+async def test_a_risk_whose_trigger_is_a_task_going_delayed_raises_itself_when_it_does(platform):
+    await running_request(platform)  # task #1 页面开发 due 8/10 (郑凯), #2 视觉设计 due 7/30 (林琳)
+    assert (await platform.say("li", "/协作 风险 XT-2026-001\n描述: 开发延误拖累上线\n触发条件: #1 延期\n影响: 高"))["ok"]
+    assert (await platform.say("huang", "/collab risk XT-2026-001\ndesc: visuals slip\ntrigger: task 2 delayed"))["ok"]
+    assert (await platform.say("li", "/协作 风险 XT-2026-001\n描述: x\n触发条件: #9 延期"))["ok"] is False  # no task 9
+    assert (await platform.say("lin", "/协作 状态 XT-2026-001#2 延期"))["ok"]  # by hand (R9)
+    [visuals] = titled(await platform.messages(), "风险 R2 已触发")
+    assert "视觉设计" in str(visuals["card"])
+    assert titled(await platform.messages(), "风险 R1 已触发") == []
+    await platform.set_time(datetime(2026, 8, 11, 0, 0, tzinfo=SH))  # #1 past due → 延期 (R9 timer)
+    [dev] = titled(await platform.messages(), "风险 R1 已触发")
+    assert "页面开发" in str(dev["card"])
+    async with platform.app.db.uow() as uow:
+        assert [r.state for r in await uow.all(select(Risk).order_by(Risk.seq))] == ["raised", "raised"]
