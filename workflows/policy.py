@@ -18,11 +18,13 @@ class Policy(BaseModel):
     goal_max: int = 100  # R1
     vague_words: tuple[str, ...] = ("尽快", "大概", "差不多", "左右", "ASAP", "asap", "soon",
                                     "roughly", "about", "approximately")  # R3
+    receipt_working_days: int = 1  # R28: collaborating heads/liaisons confirm receipt
     confirm_remind_hours: int = 24  # R6: remind heads who have not confirmed, then every N h
     daily_remind_at: time = time(16, 30)  # R7
     daily_due_at: time = time(17, 0)  # R7
     weekly_report_at: time = time(14, 30)  # R8 (meeting 15:00)
     weekly_report_weekday: int = 4  # Friday
+    weekly_meeting_at: time = time(15, 0)  # R8/R29: the weekly meeting its minutes attach to
     risk_check_working_days: int = 2  # R10
     late_days_high_risk: int = 3  # R11 (more than 3 days late)
     issue_digest_at: time = time(12, 0)  # R13

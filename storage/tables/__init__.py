@@ -16,6 +16,7 @@ from storage.tables.collaboration import (
     WeeklyReport,
 )
 from storage.tables.local import LocalMessage, VirtualTime
+from storage.tables.guidelines import ActionItem, Meeting, Memo, ResourceLine, Risk, Vote
 from storage.tables.reliability import (
     AuditEvent,
     JobRun,
@@ -27,7 +28,7 @@ from storage.tables.reliability import (
 )
 
 __all__ = [
-    "Acceptance", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Counter", "Delivery", "Department",
+    "Acceptance", "ActionItem", "Meeting", "Memo", "ResourceLine", "Risk", "Vote", "ArchiveDocument", "AuditEvent", "Dispute", "Feedback", "CollaborationRequest", "Confirmation", "Counter", "Delivery", "Department",
     "Issue", "JobRun", "LocalMessage", "MessageRef", "OutboxChat", "OutboxMessage", "Person", "PersonIdentity", "PlanChange",
     "ProcessedEvent", "ProgressPost", "Task", "Timer", "VirtualTime", "WeeklyReport", "Workspace",
 ]

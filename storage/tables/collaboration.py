@@ -49,6 +49,10 @@ class CollaborationRequest(SQLModel, table=True):
     updated_at: datetime = _ts(False)
     archived_at: datetime | None = _ts()
     lessons: list[dict[str, Any]] = _json(list)  # R23 retrospective entries
+    scope_in: str = ""  # R34 协作范围: what this collaboration covers
+    scope_out: str = ""  # R34 … and what it does not
+    acceptance_rule: str = ""  # R35: "" the initiating side alone; "unanimous" / "initiator_decides" a panel
+    received: dict[str, Any] = _json()  # R28: department id (text) → {"person": id, "at": iso time}
 
 
 class Task(SQLModel, table=True):
@@ -128,6 +132,7 @@ class Issue(SQLModel, table=True):
     urgent: bool = False
     scope: str = ""
     suggestion: str = ""
+    support: str = ""  # R36 所需支持: what the responsible side needs from others
     responsible_department_id: int = Field(foreign_key="department.id")
     owner_id: int | None = None
     deadline: datetime | None = _ts()  # 解决时限

@@ -13,6 +13,8 @@ def test_the_defaults_are_specs_numbers() -> None:
     assert (p.title_max, p.goal_max) == (20, 100)  # R1
     assert {"尽快", "大概", "差不多", "ASAP", "soon"} <= set(p.vague_words)  # R3
     assert p.confirm_remind_hours == 24  # R6 (like R16's 24 h)
+    assert p.receipt_working_days == 1  # R28
+    assert p.weekly_meeting_at == time(15, 0)  # R8/R29: the Friday meeting the minutes attach to
     assert (p.daily_remind_at, p.daily_due_at) == (time(16, 30), time(17, 0))  # R7
     assert (p.weekly_report_weekday, p.weekly_report_at) == (4, time(14, 30))  # R8: Friday, before 15:00
     assert p.risk_check_working_days == 2  # R10

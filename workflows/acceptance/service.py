@@ -16,6 +16,7 @@ from workflows.events import Reply
 from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import tasks_of
+from workflows.panel.opening import manual_allowed, open_vote
 from workflows.requests.cards import request_card
 from workflows.requests.guard import open_request
 from workflows.requests.machine import REQUEST
@@ -84,6 +85,7 @@ async def deliver(ctx: Ctx, *, deliverables: str, number: str | None = None, req
                  before=before, after=request.state, detail={"round": delivery.round, "self_check": items})
     outbox.post(ctx, conversation=request.conversation, card_key=keys.delivery_card(delivery.id),
                 card=delivery_card(ctx, request, delivery))
+    open_vote(ctx, request, delivery)  # R35 a panel votes
     outbox.show(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request))
     return Reply(text=ctx.t("reply.delivered", number=request.number, round=delivery.round))
@@ -105,13 +107,15 @@ async def _delivery(ctx: Ctx, *, delivery_id: int | None, number: str | None
 
 
 async def accept(ctx: Ctx, *, verdict: Verdict, delivery_id: int | None = None, number: str | None = None,
-                 notes: str | None = None, rework_due: str = "") -> Reply:
-    """R20: the initiating department records the verdict against the agreed standards. 不通过 and
-    返工 need their reason (`None`: the button asks first) and set a rework deadline, which the
-    delivering side is sent."""
+                 notes: str | None = None, rework_due: str = "", by_panel: bool = False) -> Reply:
+    """R20: the initiating department records the verdict against the agreed standards (R35:
+    under a unanimous panel, the votes do). 不通过 and 返工 need their reason (`None`: the button
+    asks first) and set a rework deadline, which the delivering side is sent."""
     request, delivery = await _delivery(ctx, delivery_id=delivery_id, number=number)
     if ctx.actor is None or ctx.actor.id not in authz.may_accept(ctx, request):
         raise Refused("refused.accept", dept=ctx.dept_name(request.initiating_department_id))
+    if not by_panel and not manual_allowed(request):
+        raise UserError("error.panel_decides", number=request.number)
     decided = await ctx.uow.first(select(Acceptance).where(Acceptance.delivery_id == delivery.id))
     state = DeliveryState.DECIDED if decided else DeliveryState.SUBMITTED
     if not DELIVERY.can(state, verdict) or not REQUEST.can(request.state, verdict):
@@ -125,7 +129,7 @@ async def accept(ctx: Ctx, *, verdict: Verdict, delivery_id: int | None = None, 
             extra=[Input("rework_due", ctx.t("field.rework_due"), "date",
                          initial=ctx.calendar.add_working_days(ctx.today, ctx.policy.rework_working_days).isoformat())]))
     notes = (notes or "").strip()
-    if verdict != Verdict.PASS and not notes:
+    if verdict != Verdict.PASS and not notes and not by_panel:  # a panel's reasons are its votes
         raise UserError("error.reason_required", field="reason")
     due = None
     if verdict != Verdict.PASS:

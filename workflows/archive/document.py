@@ -12,7 +12,9 @@ from typing import Any
 from sqlmodel import SQLModel, select
 
 from storage.tables import (Acceptance, ArchiveDocument, AuditEvent, CollaborationRequest, Confirmation,
-                            Delivery, Dispute, Feedback, Issue, PlanChange, ProgressPost, Task, WeeklyReport)
+                            Delivery, Dispute, Feedback, Issue, PlanChange, ProgressPost, Risk, Task,
+                            ActionItem, Meeting, Memo, ResourceLine, Vote,
+                            WeeklyReport)
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import tasks_of
 
@@ -20,6 +22,8 @@ TABLES: list[tuple[str, type[SQLModel]]] = [
     ("tasks", Task), ("confirmations", Confirmation), ("progress_posts", ProgressPost),
     ("weekly_reports", WeeklyReport), ("issues", Issue), ("plan_changes", PlanChange),
     ("feedback", Feedback), ("disputes", Dispute), ("deliveries", Delivery), ("acceptances", Acceptance),
+    ("risks", Risk), ("meetings", Meeting), ("action_items", ActionItem), ("memo", Memo),
+    ("resources", ResourceLine), ("votes", Vote),
     ("audit_trail", AuditEvent)]
 
 
@@ -70,7 +74,10 @@ def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
              f"- {t('field.initiator')}: {ctx.dept_name(r['initiating_department_id'])} · {people(r['initiator_id'])}",
              f"- {t('field.collaborating')}: {'、'.join(ctx.dept_name(d) for d in r['collaborating'])}",
              f"- {t('field.goal')}: {r['goal']}", f"- {t('field.standard')}: {r['standard']}",
-             f"- {t('field.due')}: {r['due_date']}"]
+             f"- {t('field.in_scope')}: {r.get('scope_in') or '—'}", f"- {t('field.out_scope')}: {r.get('scope_out') or '—'}",
+             f"- {t('field.due')}: {r['due_date']}",
+             f"- {t('field.received')}: " + "；".join(f"{ctx.dept_name(int(d))} {people(x['person'])} {x['at']}"
+                                                     for d, x in r.get("received", {}).items())]
     sections = [
         ("archive.tasks", data["tasks"], lambda x: f"{x['seq']}. {x['title']} · R {ctx.dept_name(x['lead_department_id'])} · "
                                                   f"{people(x['owner_id'])} · {x['due_date']} · {t('status.' + x['status'])}"),
@@ -81,6 +88,18 @@ def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
         ("archive.weekly", data["weekly_reports"], lambda x: f"{x['week_start']}: {'; '.join(x['done'])}"),
         ("archive.issues", data["issues"], lambda x: f"#{x['seq']} [{x['severity']}] {x['description']} · "
                                                    f"{t('issue_state.' + x['state'])} · {x['solution']}"),
+        ("archive.risks", data["risks"], lambda x: f"R{x['seq']} {x['description']} · {ctx.dept_name(x['department_id'])}"
+                                                 f" · {t('risk.' + x['probability'])}/{t('risk.' + x['impact'])} · "
+                                                 f"{people(x['owner_id'])} · {x['trigger']} · {x['countermeasure']} · "
+                                                 f"{t('risk_state.' + x['state'])}"),
+        ("archive.memo", data["memo"], lambda x: f"{t('field.clause')}: {x['clause']} · {x['issued_at']} → "
+                                               f"{x['signed_at'] or '—'}"),
+        ("archive.resources", data["resources"], lambda x: f"{ctx.dept_name(x['department_id'])} · {x['kind']} · "
+                                                         f"{x['people']} · {x['days']} · {x['budget']} · {x['tools']}"),
+        ("archive.meetings", data["meetings"], lambda x: f"{t('meeting_kind.' + x['kind'])} {x['starts_at']} · "
+                                                       f"{x['place']} · " + "; ".join(x["decisions"])),
+        ("archive.action_items", data["action_items"], lambda x: f"A{x['seq']} {x['title']} · {people(x['owner_id'])}"
+                                                               f" · {x['due_date']} · {t('item_state.' + x['state'])}"),
         ("archive.changes", data["plan_changes"], lambda x: f"#{x['seq']} {x['reason']} · {x['old_plan']} → "
                                                           f"{x['proposal']} · {x['state']}"),
         ("archive.feedback", data["feedback"], lambda x: f"#{x['seq']} {people(x['author_id'])}: {x['text']} → {x['answer']}"),
@@ -90,6 +109,8 @@ def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
                                                                        for c in x['self_check'])),
         ("archive.acceptances", data["acceptances"], lambda x: f"{t('verdict.' + x['verdict'])} · {people(x['decided_by'])}"
                                                              f" · {x['decided_at']} · {x['notes']}"),
+        ("archive.votes", data["votes"], lambda x: f"{ctx.dept_name(x['department_id'])} · {t('verdict.' + x['verdict'])}"
+                                                 f" · {people(x['person_id'])} · {x['reason']} · {x['voted_at']}"),
         ("archive.lessons", r["lessons"], lambda x: f"{x['who']} ({x['at']}): {x['text']}"),
         ("archive.audit", data["audit_trail"], lambda x: f"{x['at']} · {people(x['actor_id']) if x['actor_id'] else 'bot'}"
                                                         f" · {x['action']} · {x['subject']} {x['before']}→{x['after']}"),

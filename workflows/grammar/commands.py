@@ -27,7 +27,11 @@ VERB_ALIASES: dict[str, tuple[str, ...]] = {
     "status": ("状态",), "board": ("看板",), "change": ("变更",), "deliver": ("交付",),
     "accept": ("验收",), "feedback": ("反馈",), "reply": ("答复",), "revise": ("修订",),
     "dispute": ("争议",), "lesson": ("复盘",), "archive": ("归档",), "cancel": ("取消",),
-    "help": ("帮助",),
+    "help": ("帮助",), "receive": ("确认接收", "接收"),
+    "risk": ("风险", "风险登记"), "action": ("行动项",),
+    "kickoff": ("启动会",), "minutes": ("纪要", "会议纪要"), "memo": ("备忘录", "协作备忘录"),
+    "resources": ("资源", "资源需求"), "huddle": ("碰头会",),
+    "panel": ("验收小组", "联合验收"), "vote": ("投票",),
 }
 VERBS: tuple[str, ...] = tuple(VERB_ALIASES)
 
@@ -63,6 +67,16 @@ SPECS: dict[str, VerbSpec] = {
     "archive": VerbSpec(),  # R22
     "cancel": VerbSpec(default_field="reason", needs_text=True),
     "help": VerbSpec(ref="none"),
+    "receive": VerbSpec(),  # R28
+    "risk": VerbSpec(default_field="desc"),  # R32: with fields adds a risk, without lists the register
+    "action": VerbSpec(default_field="item"),  # R31: with fields adds an item under task #N, without lists
+    "kickoff": VerbSpec(),  # R29
+    "memo": VerbSpec(default_field="clause"),  # R30: show it, or rewrite 违约处理
+    "huddle": VerbSpec(sub=True, default_field="outcome"),  # R36: call it, or record its outcome
+    "panel": VerbSpec(keywords=("unanimous", "initiator_decides")),  # R35 the rule
+    "vote": VerbSpec(keywords=("pass", "fail")),  # R35 free text is the reason
+    "resources": VerbSpec(keywords=("available",)),  # R33: this department's need (可用: availability)
+    "minutes": VerbSpec(keywords=("weekly",), default_field="decisions"),  # R29: #N names the meeting
 }
 
 _ALIAS_TO_VERB = {a.casefold(): v for v, aliases in VERB_ALIASES.items() for a in (v, *aliases)}

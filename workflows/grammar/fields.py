@@ -45,15 +45,34 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "checks": ("自检清单", "自检"),
     "notes": ("验收意见", "意见", "备注"),
     "rework_due": ("rework-due", "返工截止"),
+    "countermeasure": ("measure", "应对措施", "措施"),  # R32
+    "trigger": ("触发条件", "触发"),
+    "probability": ("likelihood", "可能性", "概率"),
+    "item": ("事项", "行动项内容"),  # R31
+    "time": ("when", "会议时间", "时间"),  # R29
+    "place": ("link", "地点", "会议链接", "链接"),
+    "attendees": ("参会人员", "参会人", "参会"),
+    "first_sync": ("first-sync", "首次同步日期", "首次同步"),
+    "decisions": ("会议决定", "决定", "决议"),
+    "items": ("actions", "行动项"),
+    "in_scope": ("in-scope", "协作范围", "范围内"),  # R34
+    "out_scope": ("out-of-scope", "out_of_scope", "不在范围", "范围外"),
+    "clause": ("breach", "违约处理", "违约条款"),  # R30
+    "people": ("headcount", "人员", "人数"),  # R33
+    "days": ("person-days", "人天", "工时"),
+    "budget": ("预算",),
+    "tools": ("工具", "设备"),
+    "support_needed": ("support-needed", "所需支持", "需要支持"),  # R36
+    "outcome": ("会议结论", "结论"),
 }
 
 # Which fields each verb takes; the value kind of each field (per-verb overrides first).
 VERB_FIELDS: dict[str, tuple[str, ...]] = {
     "new": ("title", "goal", "initiating_dept", "depts", "content", "standard", "milestones",
-            "contacts", "due"),
+            "contacts", "due", "in_scope", "out_scope"),
     "daily": ("today", "tomorrow", "risk"),
     "issue": ("desc", "severity", "urgent", "dept", "depts", "owner", "scope", "suggestion",
-              "deadline"),
+              "deadline", "support_needed"),
     "resolve": ("solution",),
     "status": ("risk",),
     "change": ("reason", "impact", "due", "scope", "tasks"),
@@ -61,15 +80,24 @@ VERB_FIELDS: dict[str, tuple[str, ...]] = {
     "accept": ("notes", "rework_due"),
     "cancel": ("reason",),
     "dispute": ("desc", "dept", "depts"),  # R15: the other side(s), by name
+    "risk": ("desc", "dept", "countermeasure", "trigger", "probability", "impact", "owner"),  # R32
+    "action": ("item", "owner", "due"),  # R31
+    "kickoff": ("time", "place", "attendees", "first_sync"),  # R29
+    "minutes": ("decisions", "items"),
+    "memo": ("clause",),
+    "resources": ("people", "days", "budget", "tools"),
+    "huddle": ("time", "outcome"),  # R36
 }
 FIELD_KINDS: dict[str, str] = {
     "depts": "list", "content": "pairs", "contacts": "contact_pairs", "milestones": "milestones",
     "due": "date", "rework_due": "date", "deadline": "datetime", "severity": "level",
-    "urgent": "bool", "tasks": "seq_dates", "checks": "checks",
+    "urgent": "bool", "tasks": "seq_dates", "checks": "checks", "probability": "level",
+    "time": "datetime", "attendees": "list", "first_sync": "date", "decisions": "lines", "items": "action_items",
 }
-VERB_FIELD_KINDS: dict[tuple[str, str], str] = {("status", "risk"): "level"}  # R9 高/中/低
+VERB_FIELD_KINDS: dict[tuple[str, str], str] = {("status", "risk"): "level",  # R9 高/中/低
+                                                ("risk", "impact"): "level"}  # R32
 # Kinds whose items read `key: value`, so an unknown `label:` line continues them.
-PAIR_KINDS = frozenset({"pairs", "contact_pairs", "milestones", "checks"})
+PAIR_KINDS = frozenset({"pairs", "contact_pairs", "milestones", "checks", "action_items"})
 
 _ALIAS_TO_FIELD = {a.casefold(): f for f, aliases in FIELD_ALIASES.items()
                    for a in (f, *aliases)}
@@ -235,9 +263,27 @@ def _checks(raw: str, name: str, verb: str) -> list[tuple[str, bool, str]]:
     return out
 
 
+def _lines(raw: str, name: str, verb: str) -> list[str]:
+    """`决定: 先做A；再做B` or one per line → ["先做A", "再做B"] (R29 decisions)."""
+    return [x.strip() for x in _ITEM_SPLIT.split(raw) if x.strip()]
+
+
+def _action_items(raw: str, name: str, verb: str) -> list[tuple[str, str, str]]:
+    """`支付接口联调=吴磊=7/16；压测=郑凯=7/20` → [(item, owner, date)] (R29 minutes → R31)."""
+    out: list[tuple[str, str, str]] = []
+    for item in (x.strip() for x in _ITEM_SPLIT.split(raw)):
+        if not item:
+            continue
+        parts = [p.strip() for p in re.split(r"[=|｜]", item)]
+        if len(parts) != 3 or not all(parts) or not looks_like_date(parts[2]):
+            raise _bad_item(name, item, verb)
+        out.append((parts[0], parts[1], parts[2]))
+    return out
+
+
 _PARSERS: dict[str, Callable[[str, str, str], Any]] = {
     "text": _text, "list": _list, "pairs": _pairs_with(_ITEM_SPLIT),
     "contact_pairs": _pairs_with(_CONTACT_SPLIT), "milestones": _milestones, "date": _date,
     "datetime": _datetime, "level": _from_table(LEVELS), "bool": _from_table(YES_NO),
-    "seq_dates": _seq_dates, "checks": _checks,
+    "seq_dates": _seq_dates, "checks": _checks, "lines": _lines, "action_items": _action_items,
 }

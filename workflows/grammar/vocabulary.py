@@ -29,12 +29,29 @@ CHECK_MARKS: dict[str, bool] = {
 
 # bare keywords after a request number → canonical word
 KEYWORDS: dict[str, tuple[str, ...]] = {
-    "all": ("全部",), "urgent": ("紧急",), "plan": ("方案",),
+    "all": ("全部",), "urgent": ("紧急",), "plan": ("方案",), "weekly": ("周会",), "available": ("可用",),
+    "unanimous": ("全部通过", "all pass", "all-pass"), "initiator_decides": ("发起方决定", "initiator decides"),
     "pass": ("通过", "passed"), "fail": ("不通过", "failed"), "rework": ("返工", "需返工"),
     "not_started": ("not started", "not-started", "未开始"),
     "in_progress": ("in progress", "in-progress", "进行中"),
     "done": ("已完成", "完成", "completed"), "delayed": ("延期", "已延期"),
 }
+# R34 SMART: a goal is measurable when it names a number, a date or a standard — a digit, or one
+# of these marks/words (the vague words of R3 are flagged separately)
+MEASURABLE_MARKS = ("%", "％", "百分之", "≤", "≥", "<", ">", "＜", "＞", "标准", "达标", "以内", "以上",
+                    "以下", "standard", "within", "at least", "at most", "by ")
+
+# R32: a risk trigger that names a task going 延期 (`#1 延期`, `任务1延期`, `task 2 delayed`)
+TASK_REF = re.compile(r"(?:#|＃|任务|task\s*)\s*(\d+)", re.IGNORECASE)
+
+
+def delayed_task(text: str) -> int | None:
+    """The task number a trigger names together with a 延期 / delayed word, else None."""
+    words = ("delayed", *KEYWORDS["delayed"], "late")
+    m = TASK_REF.search(text or "")
+    return int(m.group(1)) if m and any(w in text.casefold() for w in words) else None
+
+
 TASK_STATUSES = ("not_started", "in_progress", "done", "delayed")  # R9
 VERDICTS = ("pass", "fail", "rework")  # R20
 

@@ -26,6 +26,7 @@ def issue_card(ctx: Ctx, request: CollaborationRequest, issue: Issue) -> Card:
     if issue.departments:
         fields.append(CardField(t("field.involved"), ctx.join(ctx.dept_name(d) for d in issue.departments)))
     for key, value in (("field.scope", issue.scope), ("field.suggestion", issue.suggestion),
+                       ("field.support_needed", issue.support),
                        ("field.solution", issue.solution)):
         if value:
             fields.append(CardField(t(key), value, short=False))

@@ -33,6 +33,7 @@ class IssueDraft:
     scope: str = ""
     suggestion: str = ""
     deadline: str = ""
+    support: str = ""  # R36 所需支持
 
     @classmethod
     def of(cls, fields: Mapping[str, Any], *, text: str = "", urgent: bool = False) -> "IssueDraft":
@@ -40,7 +41,7 @@ class IssueDraft:
         return cls(description=get("desc") or text.strip(), severity=level(fields.get("severity")) or "medium",
                    urgent=urgent or yes(fields.get("urgent")), depts=names(fields.get("depts")),
                    responsible=names(fields.get("dept")), owner=get("owner"), scope=get("scope"),
-                   suggestion=get("suggestion"), deadline=get("deadline"))
+                   suggestion=get("suggestion"), deadline=get("deadline"), support=get("support_needed"))
 
 
 def _deadline(ctx: Ctx, text: str) -> datetime:
@@ -70,7 +71,8 @@ async def raise_issue(ctx: Ctx, *, number: str | None, draft: IssueDraft) -> Rep
     issue = Issue(request_id=request.id, seq=await next_seq(ctx, Issue, request.id),
                   description=draft.description[:500], departments=involved,
                   severity="high" if draft.urgent else draft.severity, urgent=draft.urgent,
-                  scope=draft.scope, suggestion=draft.suggestion, responsible_department_id=responsible[0],
+                  scope=draft.scope, suggestion=draft.suggestion, support=draft.support,
+                  responsible_department_id=responsible[0],
                   owner_id=owner, deadline=deadline, raised_by=ctx.actor.id, raised_at=ctx.now)  # type: ignore[union-attr]
     ctx.uow.add(issue)
     await ctx.uow.flush()

@@ -38,6 +38,30 @@ def may_confirm_for(ctx: Ctx, dept_id: int) -> list[int]:
     return heads(ctx, [dept_id])
 
 
+def may_receive_for(ctx: Ctx, request: CollaborationRequest, dept_id: int) -> list[int]:
+    """R28: that department's head, its liaison, or the request's contact person for it."""
+    dept = ctx.dept(dept_id)
+    return _unique([dept.head_id if dept else None, dept.liaison_id if dept else None,
+                    contact_person(request, dept_id)])
+
+
+def contact_person(request: CollaborationRequest, dept_id: int) -> int | None:
+    """The request's 接口人 for a department (R1: stored with their 联系方式)."""
+    contact = (request.contacts or {}).get(str(dept_id))
+    return contact.get("person") if isinstance(contact, dict) else contact
+
+
+def may_manage_risk(ctx: Ctx, request: CollaborationRequest, owner_id: int | None) -> list[int]:
+    """R32: the initiating side, the risk's owner, and the heads of the departments involved."""
+    return _unique([*may_manage(ctx, request), owner_id, *heads(ctx, [request.initiating_department_id,
+                                                                        *request.collaborating])])
+
+
+def vps(ctx: Ctx, dept_ids: list[int]) -> list[int]:
+    """The supervising VPs (分管副总) of some departments: R33 resource approval."""
+    return _unique([dept.vp_id for d in dept_ids if (dept := ctx.dept(d))])
+
+
 def may_accept(ctx: Ctx, request: CollaborationRequest) -> list[int]:
     """R20: the initiating department records the verdict — its head, or the initiator."""
     return _unique(heads(ctx, [request.initiating_department_id]) + [request.initiator_id])

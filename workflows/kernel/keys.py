@@ -62,3 +62,37 @@ def feedback_card(feedback_id: int) -> CardKey:
 def task_subject(task_id: int) -> str:
     """The timer subject of a task's deadlines (R9–R11) — not a card."""
     return f"task:{task_id}"
+
+
+def receipt_card(request_id: int) -> CardKey:
+    """确认接收 by each collaborating department (R28)."""
+    return CardKey(f"receipt:{request_id}")
+
+
+def risk_card(risk_id: int) -> CardKey:
+    return CardKey(f"risk:{risk_id}")  # R32
+
+
+def action_item_card(item_id: int) -> CardKey:
+    """An action item (R31): its card, and the subject of its reminders."""
+    return CardKey(f"item:{item_id}")
+
+
+def meeting_card(meeting_id: int) -> CardKey:
+    return CardKey(f"meeting:{meeting_id}")  # R29
+
+
+def memo_card(request_id: int) -> CardKey:
+    return CardKey(f"memo:{request_id}")  # R30
+
+
+def resources_card(request_id: int) -> CardKey:
+    return CardKey(f"resources:{request_id}")  # R33 the roll-up
+
+
+def resources_approval(request_id: int) -> CardKey:
+    return CardKey(f"resapproval:{request_id}")  # R33 sent up to the VP
+
+
+def vote_card(delivery_id: int) -> CardKey:
+    return CardKey(f"vote:{delivery_id}")  # R35 the acceptance panel's votes

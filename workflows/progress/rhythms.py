@@ -8,15 +8,18 @@ from sqlmodel import col, select
 
 from storage.tables import CollaborationRequest, Issue, ProgressPost, Task, WeeklyReport
 from workflows.kernel import audit, outbox
-from workflows.cards import Card
+from workflows.cards import Card, CardField
 from workflows.kernel.context import Ctx
 from workflows.kernel.ticks import DAILY_REMIND, DAILY_SUMMARY, WEEKLY_REPORT
 from workflows.requests.machine import EXECUTING as EXEC, RUNNING
 from workflows.kernel.lookups import requests_in, tasks_of
 from workflows.kernel.widgets import mention, mentions
 from workflows.progress.cards import summary_card, weekly_card
+from workflows.progress.daily_board import post_boards
+from workflows.tasks.items import summary_lines as item_lines
 from workflows.tasks.machine import TaskStatus
 from workflows.issues.machine import UNRESOLVED
+from workflows.risks.service import open_lines as open_risks
 
 EXECUTING = sorted(EXEC)
 log = logging.getLogger("collab.rhythms")
@@ -68,7 +71,10 @@ async def daily_summary(ctx: Ctx, day: date) -> None:
         card = summary_card(ctx, request, posted=[label(t) for t in tasks if t.id in posted],
                             missed=[label(t) for t in tasks if t.id not in posted])
         card.mentions = mentions(ctx, [t.owner_id for t in tasks if t.id not in posted])
+        if items := await item_lines(ctx, request, day):  # R31 action items roll up here
+            card.fields.append(CardField(ctx.t("summary.items"), "\n".join(items), short=False))
         outbox.post(ctx, conversation=request.conversation, card=card)
+    await post_boards(ctx, day)  # then each initiator's board, when it changed (issue 11)
 
 
 async def weekly_report(ctx: Ctx, day: date) -> None:
@@ -87,7 +93,8 @@ async def weekly_report(ctx: Ctx, day: date) -> None:
             risks=[f"{by_task[p.task_id].title}: {p.risk_note}" for p in posts if p.risk_note]
             + [ctx.t("weekly.task_risk", task=t.title, status=ctx.t(f"status.{t.status}"), risk=ctx.t(f"risk.{t.risk}"))
                for t in tasks if t.status == TaskStatus.DELAYED or t.risk == "high"]
-            + [f"#{i.seq} {i.description[:60]}" for i in issues if i.severity == "high"])
+            + [f"#{i.seq} {i.description[:60]}" for i in issues if i.severity == "high"]
+            + await open_risks(ctx, request.id))  # R32: the register's open risks
         ctx.uow.add(report)
         outbox.post(ctx, conversation=request.conversation, card=weekly_card(ctx, request, report))
         audit.record(ctx, action="weekly.report", subject=f"request:{request.id}", request_id=request.id,

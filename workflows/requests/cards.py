@@ -7,6 +7,7 @@ from storage.tables import CollaborationRequest
 from workflows.kernel import authz, keys
 from workflows.cards import Card, CardField, Form, Input, Option
 from workflows.kernel.context import Ctx
+from workflows.receipts.cards import received_text
 from workflows.requests.machine import REQUEST
 from workflows.kernel.widgets import STATE_TONE, button, day_text, mention
 
@@ -41,6 +42,11 @@ def request_card(ctx: Ctx, request: CollaborationRequest, *, warnings: list[str]
         fields.append(CardField(t("field.content"), content, short=False))
     if contacts:
         fields.append(CardField(t("field.contacts"), contacts, short=False))
+    if request.scope_in or request.scope_out:  # R34
+        fields += [CardField(t("field.in_scope"), request.scope_in or "—", short=False),
+                   CardField(t("field.out_scope"), request.scope_out or "—", short=False)]
+    if request.collaborating and request.state != "submitted":  # R28 who has received it
+        fields.append(CardField(t("field.received"), received_text(ctx, request), short=False))
     if request.reason:
         fields.append(CardField(t("field.reason"), request.reason, short=False))
     key = keys.request_card(request.id)
@@ -75,6 +81,8 @@ def request_form(ctx: Ctx, *, initial: dict | None = None) -> Card:
               placeholder=t("placeholder.standard")),
         Input("milestones", t("field.milestones"), "textarea", placeholder=t("placeholder.milestones")),
         Input("content", t("field.content"), "textarea", placeholder=t("placeholder.content")),
+        Input("in_scope", t("field.in_scope"), "textarea"),  # R34
+        Input("out_scope", t("field.out_scope"), "textarea"),
     ]
     for i in inputs:
         i.initial = initial.get(i.name)

@@ -53,6 +53,8 @@ ALLOWED: dict[str, frozenset[RequestState]] = {
     "view": frozenset(S),
     "review": frozenset({S.SUBMITTED}),  # R4
     "lesson": frozenset({S.COMPLETED, S.ARCHIVED}),  # R23
+    "receive": LIVE - {S.SUBMITTED},  # R28 receipt, once approved
+    "meeting": LIVE - {S.SUBMITTED},  # R29 kick-off and minutes
     "assign": frozenset({S.APPROVED, S.ASSIGNING}),  # R5
     "confirm": frozenset({S.ASSIGNING}),  # R6
     "progress": RUNNING,  # R7 daily posts

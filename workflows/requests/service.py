@@ -14,12 +14,14 @@ from workflows.errors import Refused, UserError
 from workflows.events import Reply
 from workflows.grammar.dates import DateParseError, parse_date
 from workflows.grammar.vocabulary import names
+from workflows.requests.smart import measurable
 from workflows.kernel import audit, authz, keys, outbox
 from workflows.kernel import timers
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import dept_ids, person_id
 from workflows.cards import Card
 from workflows.kernel.widgets import reason_form
+from workflows.receipts.service import open_receipt
 from workflows.requests.cards import assign_prompt_card, request_card
 from workflows.requests import listing
 from workflows.requests.deadlines import REVIEW_REMIND, schedule_review_reminder
@@ -39,6 +41,8 @@ class RequestDraft:
     milestones: list[tuple[str, str]] = field(default_factory=list)
     content: dict[str, str] = field(default_factory=dict)
     contacts: dict[str, str] = field(default_factory=dict)
+    scope_in: str = ""  # R34
+    scope_out: str = ""
 
     @classmethod
     def of(cls, fields: Mapping[str, Any]) -> "RequestDraft":
@@ -46,7 +50,9 @@ class RequestDraft:
                    depts=names(fields.get("depts")), due=str(fields.get("due") or "").strip(),
                    standard=str(fields.get("standard") or "").strip(),
                    milestones=list(fields.get("milestones") or []), content=dict(fields.get("content") or {}),
-                   contacts=dict(fields.get("contacts") or {}))
+                   contacts=dict(fields.get("contacts") or {}),
+                   scope_in=str(fields.get("in_scope") or "").strip(),
+                   scope_out=str(fields.get("out_scope") or "").strip())
 
 
 def vague_words(ctx: Ctx, *texts: str) -> list[str]:
@@ -134,6 +140,7 @@ async def file_request(ctx: Ctx, *, draft: RequestDraft) -> Reply:
         workspace_id=ctx.workspace.id, number=await _number(ctx), title=title,
         goal=goal, initiating_department_id=actor.department_id, initiator_id=actor.id,
         conversation=ctx.conversation, collaborating=collaborating, content=content,
+        scope_in=draft.scope_in, scope_out=draft.scope_out,
         standard=draft.standard, milestones=milestones, contacts=contacts, due_date=due,
         state="submitted", created_at=ctx.now, updated_at=ctx.now)
     ctx.uow.add(request)
@@ -142,6 +149,8 @@ async def file_request(ctx: Ctx, *, draft: RequestDraft) -> Reply:
                  after="submitted", detail={"number": request.number, "title": title})
     schedule_review_reminder(ctx, request_id=request.id, after=timedelta(hours=ctx.policy.confirm_remind_hours))
     warnings = [t("warning.vague", words=ctx.join(vague))] if vague else []
+    if goal and not measurable(goal):
+        warnings.append(t("warning.smart"))  # R34: a soft warning, like R3's
     outbox.post(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request, warnings=warnings))
     text = t("reply.filed", number=request.number)
@@ -176,6 +185,7 @@ async def review(ctx: Ctx, *, request_id: int, approve: bool, reason: str | None
     outbox.show(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request, footer=footer))
     if approve:
+        open_receipt(ctx, request)  # R28
         outbox.post(ctx, conversation=request.conversation, card_key=keys.assign_prompt(request.id),
                     card=assign_prompt_card(ctx, request))
     else:  # the initiator must know why, and can file again

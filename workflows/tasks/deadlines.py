@@ -13,6 +13,7 @@ from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import confirmations, tasks_of
 from workflows.kernel.widgets import mentions
 from workflows.requests.guard import timer_request
+from workflows.risks import service as risks
 from workflows.tasks.cards import risk_check_card, task_alert_card
 from workflows.tasks.machine import TASK, TaskStatus
 
@@ -99,6 +100,7 @@ async def task_overdue(ctx: Ctx, timer: Timer) -> None:
                     card=task_alert_card(ctx, request, task, key="overdue", notify=notify))
     audit.record(ctx, action="task.status", subject=keys.task_subject(task.id), request_id=request.id,
                  before=before, after=task.status, actor_id=None, detail={"rule": "R9"})
+    await risks.task_delayed(ctx, request, task)  # R32: risks triggered by this task going 延期
 
 
 async def task_risk_check(ctx: Ctx, timer: Timer) -> None:

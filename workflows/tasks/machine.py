@@ -42,3 +42,14 @@ RISKS = ("low", "medium", "high")
 def raised(current: str, to: str) -> str:
     """Risk only goes up by itself (R10 answers, R11): the higher of the two."""
     return max(current, to, key=RISKS.index)
+
+
+class ItemState(StrEnum):
+    """An action item's life (R31): open until its owner (or the task's side) marks it done."""
+
+    OPEN = "open"
+    DONE = "done"
+
+
+ITEM = Machine("item", ItemState, {(ItemState.OPEN, "finish"): ItemState.DONE,
+                                   (ItemState.DONE, "reopen"): ItemState.OPEN})

@@ -15,6 +15,8 @@ from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import confirmations, dept_ids, person_id, task_by_seq, tasks_of
 from workflows.kernel.signoff import all_signed, sign
+from workflows.memo import service as memo
+from workflows.risks import service as risks
 from workflows.requests.cards import assign_prompt_card, request_card
 from workflows.requests.guard import open_request, require
 from workflows.requests.machine import REQUEST
@@ -142,6 +144,7 @@ async def confirm(ctx: Ctx, *, request_id: int, dept_id: int) -> Reply:
     if already:
         return already
     if all_signed(done, involved):
+        await memo.issue(ctx, request, tasks)  # R30 (first: its flush must not swallow the new timers)
         await start_execution(ctx, request, tasks)
     outbox.show(ctx, conversation=request.conversation, card_key=keys.raci_card(request.id),
                 card=raci_card(ctx, request, tasks, done))
@@ -186,6 +189,8 @@ async def update_status(ctx: Ctx, *, number: str | None, seq: int | None, status
                             to=ctx.t(f"status.{status}"))
         task.status = TASK.next(task.status, action)
         task.done_at = ctx.now if task.status == TaskStatus.DONE else None
+        if task.status == TaskStatus.DELAYED:
+            await risks.task_delayed(ctx, request, task)  # R32
         if task.status == TaskStatus.DONE:
             await timers.cancel(ctx.uow, subject=keys.task_subject(task.id))
     if risk:

@@ -10,7 +10,8 @@ from workflows.i18n import translator
 
 ROOT = Path(__file__).resolve().parents[3]
 DYNAMIC = {"acceptance.{verdict}": ("pass", "fail", "rework"), "issue.escalate.{step.word}": ("head", "vp"),
-           "task.{answer}": ("on_track", "at_risk", "will_be_late")}
+           "task.{answer}": ("on_track", "at_risk", "will_be_late"), "item.{step}": ("due", "overdue"),
+           "resources.{kind}": ("need", "available"), "panel.{choice}": ("pass", "fail")}
 
 
 def recorded_actions() -> set[str]:

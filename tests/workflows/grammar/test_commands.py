@@ -64,6 +64,16 @@ BOTH_LANGUAGES = [
     (f"lesson {REF} freeze specs early", f"复盘 {REF} freeze specs early",
      Command(verb="lesson", ref=REF, text="freeze specs early")),
     (f"archive {REF}", f"归档 {REF}", Command(verb="archive", ref=REF)),
+    (f"receive {REF}", f"确认接收 {REF}", Command(verb="receive", ref=REF)),  # R28
+    (f"risk {REF}", f"风险 {REF}", Command(verb="risk", ref=REF)),  # R32
+    (f"action {REF}", f"行动项 {REF}", Command(verb="action", ref=REF)),  # R31
+    (f"kickoff {REF}", f"启动会 {REF}", Command(verb="kickoff", ref=REF)),  # R29
+    (f"memo {REF}", f"备忘录 {REF}", Command(verb="memo", ref=REF)),  # R30
+    (f"resources {REF}", f"资源 {REF}", Command(verb="resources", ref=REF)),  # R33
+    (f"huddle {REF}#2", f"碰头会 {REF}#2", Command(verb="huddle", ref=REF, sub=2)),  # R36
+    (f"panel {REF} unanimous", f"验收小组 {REF} 全部通过", Command(verb="panel", ref=REF, words=["unanimous"])),  # R35
+    (f"vote {REF} pass", f"投票 {REF} 通过", Command(verb="vote", ref=REF, words=["pass"])),
+    (f"minutes {REF} decisions: go", f"纪要 {REF} 决定: go", Command(verb="minutes", ref=REF, text="", fields={"decisions": ["go"]})),
     (f"cancel {REF} reason: budget cut", f"取消 {REF} 原因: budget cut",
      Command(verb="cancel", ref=REF, fields={"reason": "budget cut"})),
     ("help", "帮助", Command(verb="help")),

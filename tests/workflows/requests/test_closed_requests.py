@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import func, select
 
 from harness import running_request
-from storage.tables import (Acceptance, AuditEvent, CollaborationRequest, Confirmation, Delivery, Department,
-                            Dispute, Feedback, Issue, OutboxMessage, PlanChange, ProgressPost, Task, Timer)
+from storage.tables import (Acceptance, ActionItem, AuditEvent, CollaborationRequest, Confirmation, Delivery, Department,
+                            Dispute, Feedback, Issue, OutboxMessage, PlanChange, ProgressPost, Risk, Task, Timer)
 from workflows.router import ACTIONS, COMMANDS
 
 NUMBER = "XT-2026-001"
@@ -38,12 +38,26 @@ COMMAND_LINES = {
     "list": ("sun", "/协作 列表"),
     "help": ("sun", "/协作 帮助"),
     "new": ("sun", "/协作 新建"),
+    "receive": ("wu", f"/协作 确认接收 {NUMBER}"),  # R28
+    "risk": ("wu", f"/协作 风险 {NUMBER}\n描述: 支付接口延期\n触发条件: 8/20"),  # R32
+    "action": ("zheng", f"/协作 行动项 {NUMBER}#1\n事项: 支付接口联调\n截止: 8/5"),  # R31
+    "kickoff": ("sun", f"/协作 启动会 {NUMBER}\n时间: 8/3 10:00\n地点: 3楼会议室"),  # R29
+    "minutes": ("li", f"/协作 纪要 {NUMBER} 周会\n决定: 接口冻结"),
+    "memo": ("sun", f"/协作 备忘录 {NUMBER}\n违约处理: 延误说明"),  # R30
+    "resources": ("zheng", f"/协作 资源 {NUMBER}\n人员: 2\n人天: 10"),  # R33
+    "huddle": ("sun", f"/协作 碰头会 {NUMBER}#1"),  # R36
+    "panel": ("sun", f"/协作 验收小组 {NUMBER} 全部通过"),  # R35
+    "vote": ("li", f"/协作 投票 {NUMBER} 通过 达标"),
 }
 VIEWING = {"show", "board", "list", "help", "new"}  # change nothing whatever the state
 CLICKERS = {"request.approve": "wang", "request.reject": "wang", "raci.open": "sun", "task.confirm": "li",
             "task.on_track": "zheng", "task.at_risk": "zheng", "task.will_be_late": "zheng", "issue.ack": "wu",
             "change.approve": "li", "change.reject": "li", "acceptance.pass": "sun", "acceptance.fail": "sun",
-            "acceptance.rework": "sun", "completion.confirm": "li", "dispute.settle": "li"}
+            "acceptance.rework": "sun", "completion.confirm": "li", "dispute.settle": "li",
+            "receipt.confirm": "li", "risk.trigger": "sun", "risk.close": "sun",
+            "item.done": "zheng", "memo.sign": "li",
+            "resources.submit": "sun", "resources.approve": "zhao", "resources.reject": "zhao",
+            "panel.pass": "li", "panel.fail": "li"}
 
 
 def test_every_command_and_action_is_covered() -> None:
@@ -55,7 +69,8 @@ async def _busy_request(platform) -> None:
     """In progress with an open urgent issue, a proposed change, an open dispute and feedback."""
     await running_request(platform)
     for who, text in (COMMAND_LINES["issue"], COMMAND_LINES["change"], COMMAND_LINES["dispute"],
-                      COMMAND_LINES["feedback"], COMMAND_LINES["daily"]):
+                      COMMAND_LINES["feedback"], COMMAND_LINES["daily"], COMMAND_LINES["risk"],
+                      COMMAND_LINES["action"]):
         assert (await platform.say(who, text))["ok"], text
 
 
@@ -87,6 +102,8 @@ async def _snapshot(platform) -> dict:
             "issues": [(i.state, i.escalation_level, i.solution) for i in await rows(Issue)],
             "changes": [c.state for c in await rows(PlanChange)],
             "disputes": [d.state for d in await rows(Dispute)],
+            "risks": [r.state for r in await rows(Risk)],
+            "items": [i.state for i in await rows(ActionItem)],
             "feedback": [(f.answered_at, f.revised_at) for f in await rows(Feedback)],
             "posts": len(await rows(ProgressPost)), "deliveries": len(await rows(Delivery)),
             "acceptances": len(await rows(Acceptance)), "confirmations": len(await rows(Confirmation)),
@@ -102,7 +119,8 @@ async def _ids(platform) -> dict:
         tech = await uow.first(select(Department).where(Department.name == "技术部"))
         return {"r": (await first(CollaborationRequest)).id, "d": tech.id, "t": (await first(Task)).id,
                 "i": (await first(Issue)).id, "c": (await first(PlanChange)).id,
-                "dv": (await first(Delivery)).id if await first(Delivery) else 1, "x": (await first(Dispute)).id}
+                "dv": (await first(Delivery)).id if await first(Delivery) else 1, "x": (await first(Dispute)).id,
+                "rk": (await first(Risk)).id, "ai": (await first(ActionItem)).id}
 
 
 @pytest.mark.parametrize("state", ["completed", "cancelled", "archived"])
