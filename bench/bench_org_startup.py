@@ -28,7 +28,7 @@ from storage.db import Database, UnitOfWork, sync_url  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.tables import Department, Person, PersonIdentity, Workspace  # noqa: E402
 from workflows.org import OrgSpec  # noqa: E402
-from workflows.org_file import read_org_file  # noqa: E402
+from workflows.org.file import read_org_file  # noqa: E402
 
 PEOPLE, DEPARTMENTS = 2_000, 40
 

@@ -35,7 +35,7 @@ from workflows import followups
 from workflows.core import Core
 from workflows.kernel.context import Links
 from workflows.org import OrgImport, import_org
-from workflows.org_file import digest, read_org_file
+from workflows.org.file import digest, read_org_file
 from workflows.events import Tenant
 
 log = logging.getLogger("collab.app")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workflows.org import OrgError
-from workflows.org_file import load_org_text
+from workflows.org.file import load_org_text
 
 GOOD = """\
 workspace: {platform: local, id: acme, locale: zh-CN, timezone: Asia/Shanghai, country: CN}

@@ -13,7 +13,7 @@ from workflows.i18n import LOCALES
 from workflows.policy import Policy
 
 if TYPE_CHECKING:
-    from workflows.org import OrgSpec
+    from workflows.org.model import OrgSpec
 
 Loc = tuple[str | int, ...]
 Problem = tuple[Loc, str]

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from workflows.org import OrgError, OrgSpec, parse_org
-from workflows.org_checks import Loc
+from workflows.org.model import OrgError, OrgSpec, parse_org
+from workflows.org.checks import Loc
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser: a 2,000-person file in ms
 

@@ -24,7 +24,7 @@ from sqlmodel import col, delete, select
 
 from storage.db import UnitOfWork
 from storage.tables import Department, Person, PersonIdentity, Workspace
-from workflows.org_checks import Loc, problems
+from workflows.org.checks import Loc, problems
 
 PLATFORMS = ("local", "slack", "feishu", "dingtalk")
 
