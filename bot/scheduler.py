@@ -27,7 +27,7 @@ from bot.time_settings import TimeSettings
 from bot.timer_sweep import TimerSweep
 from storage.db import Database, is_unavailable
 from storage.tables import Workspace
-from workflows.clock import Clock
+from workflows.clock import Clock, VirtualClock
 from workflows.kernel.ticks import TickCalendar
 
 log = logging.getLogger("collab.scheduler")
@@ -97,7 +97,8 @@ class Scheduler:
         self.ticks = TickSweep(db=db, clock=clock, core=core, metrics=self.metrics,
                                horizon=s.missed_tick_horizon, slack=slack,
                                calendar_for=calendar_for,
-                               retry_base_seconds=s.timer_retry_base_seconds)
+                               retry_base_seconds=s.timer_retry_base_seconds,
+                               follow_clock=isinstance(clock, VirtualClock))
         self.health = health or DatabaseHealth()
         self._timer_sweep = _Sweep("timers", self.timers.run, on_work, self.health)
         self._tick_sweep = _Sweep("ticks", self.ticks.run, on_work, self.health)

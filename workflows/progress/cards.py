@@ -1,6 +1,8 @@
 """Cards of daily progress (R7), the weekly report (R8) and the board (R9)."""
 from __future__ import annotations
 
+from datetime import date
+
 from storage.tables import CollaborationRequest, Issue, ProgressPost, Task, WeeklyReport
 from workflows.cards import Card, CardField
 from workflows.kernel.context import Ctx
@@ -31,10 +33,10 @@ def board_card(ctx: Ctx, request: CollaborationRequest, tasks: list[Task], issue
                 tone=STATE_TONE[request.state], text="\n".join(lines), fields=fields)
 
 
-def summary_card(ctx: Ctx, request: CollaborationRequest, *, posted: list[str], missed: list[str]) -> Card:
+def summary_card(ctx: Ctx, request: CollaborationRequest, *, day: date, posted: list[str], missed: list[str]) -> Card:
     """R7 17:00: who posted and who missed."""
     t = ctx.t
-    return Card(title=t("summary.title", number=request.number, day=ctx.today.isoformat()),
+    return Card(title=t("summary.title", number=request.number, day=day.isoformat()),
                 tone="warning" if missed else "success",
                 fields=[CardField(t("summary.posted"), ctx.join(posted) or "—", short=False),
                         CardField(t("summary.missed"), ctx.join(missed) or "—", short=False)])

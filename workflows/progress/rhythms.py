@@ -68,7 +68,7 @@ async def daily_summary(ctx: Ctx, day: date) -> None:
             continue
         posted = {p.task_id for p in await _posts(ctx, tasks, day, day)}
         label = lambda t: f"{ctx.person_name(t.owner_id)}（{t.seq}. {t.title}）"  # noqa: E731
-        card = summary_card(ctx, request, posted=[label(t) for t in tasks if t.id in posted],
+        card = summary_card(ctx, request, day=day, posted=[label(t) for t in tasks if t.id in posted],
                             missed=[label(t) for t in tasks if t.id not in posted])
         card.mentions = mentions(ctx, [t.owner_id for t in tasks if t.id not in posted])
         if items := await item_lines(ctx, request, day):  # R31 action items roll up here

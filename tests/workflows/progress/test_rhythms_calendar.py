@@ -26,6 +26,7 @@ async def test_the_17_00_summary_skips_labour_day_and_runs_on_the_make_up_saturd
     finally:
         await stop_platform(*started)
     days = [re.search(r"(\d{4}-\d\d-\d\d) 17:00", title).group(1) for title in summaries]
-    # 5/1–5/5 are the holiday; Sat 5/9 is a working day (调休); Sun 5/10 is not
-    assert days == ["2026-04-29", "2026-04-30", "2026-05-06", "2026-05-07", "2026-05-08",
+    # 4/28 too: the jump from its 10:00 to 4/29 runs the day it skipped; 5/1–5/5 are the holiday;
+    # Sat 5/9 is a working day (调休); Sun 5/10 is not
+    assert days == ["2026-04-28", "2026-04-29", "2026-04-30", "2026-05-06", "2026-05-07", "2026-05-08",
                     "2026-05-09"]
