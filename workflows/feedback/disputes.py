@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage import counters
-from storage.tables import Dispute, Timer
+from storage.tables import Confirmation, Dispute, Timer
 from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.cards import Card, CardField
 from workflows.kernel.context import Ctx
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
 from workflows.feedback.machine import DISPUTE, DisputeState
-from workflows.kernel.lookups import dept_ids
+from workflows.kernel.lookups import confirmations, dept_ids
 from workflows.requests.guard import open_request, timer_request
-from workflows.kernel.widgets import button, mentions
+from workflows.kernel.widgets import button, mentions, reason_form
 
 ESCALATE = "dispute.escalate"
 
@@ -25,7 +25,8 @@ def _card(ctx: Ctx, request, d: Dispute, notify: list[int]) -> Card:
               CardField(t("field.involved"), ctx.join(ctx.dept_name(x) for x in d.departments)),
               CardField(t("field.raised_by"), ctx.person_name(d.raised_by))]
     if d.decision:
-        fields.append(CardField(t("field.decision"), f"{d.decision} · {ctx.person_name(d.settled_by)}", short=False))
+        by = ctx.person_name(d.settled_by) if d.settled_by else t("dispute.proposed")
+        fields.append(CardField(t("field.decision"), f"{d.decision} · {by}", short=False))
     buttons = [] if not DISPUTE.can(d.state, "settle") else [button(
         ctx, "dispute.settle", "button.settle", key=keys.dispute_card(d.id), allowed=_deciders(ctx, d), style="primary", x=d.id)]
     return Card(title=t("dispute.title", number=request.number, seq=d.seq, level=t(f"dispute.level{d.escalation_level}")),
@@ -64,7 +65,9 @@ async def raise_dispute(ctx: Ctx, *, number: str | None, text: str, depts: list[
     return Reply(text=ctx.t("reply.dispute", number=request.number, seq=d.seq))
 
 
-async def settle(ctx: Ctx, *, dispute_id: int) -> Reply:
+async def settle(ctx: Ctx, *, dispute_id: int, decision: str | None = None) -> Reply:
+    """R15: the decision, in the settler's words (`None`: the button asks for it). The VP decides
+    alone; a head's decision waits for the other side's head, who agrees by settling too."""
     d = await ctx.uow.lock(Dispute, dispute_id)
     if d is None:
         raise UserError("error.unknown_dispute")
@@ -73,10 +76,34 @@ async def settle(ctx: Ctx, *, dispute_id: int) -> Reply:
         raise Refused("refused.settle")
     if not DISPUTE.can(d.state, "settle"):
         return Reply(ok=False, text=ctx.t("reply.dispute_settled", seq=d.seq, who=ctx.person_name(d.settled_by)))
-    d.state, d.settled_by, d.settled_at, d.decision = DISPUTE.next(d.state, "settle"), ctx.actor.id, ctx.now, ctx.t("dispute.settled_by")
-    await timers.cancel(ctx.uow, subject=keys.dispute_card(d.id))
-    audit.record(ctx, action="dispute.settle", subject=keys.dispute_card(d.id), request_id=request.id, before=DisputeState.OPEN, after=d.state)
-    outbox.show(ctx, conversation=request.conversation, card_key=keys.dispute_card(d.id), card=_card(ctx, request, d, []))
+    if decision is None:
+        return Reply(form=reason_form(ctx, form_id="dispute.settle", value={"x": d.id},
+                                      title=ctx.t("form.settle.title", number=request.number, seq=d.seq),
+                                      initial=d.decision))
+    if not decision.strip():
+        raise UserError("error.reason_required", field="reason")
+    key, heads = keys.dispute_card(d.id), authz.heads(ctx, d.departments)
+    sides = [x for x in d.departments if ctx.actor.id in authz.heads(ctx, [x])]
+    d.decision = d.decision or decision.strip()  # the first head's words are what the other agrees to
+    if ctx.actor.id in heads and len(heads) > 1:
+        agreed = await confirmations(ctx, request.id, "dispute", d.id)
+        for side in sides:
+            if side not in {c.department_id for c in agreed}:
+                ctx.uow.add(Confirmation(request_id=request.id, kind="dispute", subject_id=d.id, department_id=side,
+                                         person_id=ctx.actor.id, confirmed_at=ctx.now))
+        audit.record(ctx, action="dispute.agree", subject=key, request_id=request.id,
+                     detail={"decision": decision.strip()})
+        waiting = [x for x in d.departments if x not in {c.department_id for c in agreed} | set(sides)]
+        if waiting:
+            outbox.show(ctx, conversation=request.conversation, card_key=key, card=_card(ctx, request, d, heads))
+            return Reply(text=ctx.t("reply.dispute_agreed", seq=d.seq, depts=ctx.join(ctx.dept_name(x) for x in waiting)))
+    else:
+        d.decision = decision.strip()  # the VP's word is final
+    d.state, d.settled_by, d.settled_at = DISPUTE.next(d.state, "settle"), ctx.actor.id, ctx.now
+    await timers.cancel(ctx.uow, subject=key)
+    audit.record(ctx, action="dispute.settle", subject=key, request_id=request.id, before=DisputeState.OPEN,
+                 after=d.state, detail={"decision": d.decision})
+    outbox.show(ctx, conversation=request.conversation, card_key=key, card=_card(ctx, request, d, []))
     return Reply(text=ctx.t("reply.dispute_settled", seq=d.seq, who=ctx.actor.name))
 
 

@@ -16,5 +16,7 @@ ROUTES = Routes(
             depts=names(c.fields.get("dept") or c.fields.get("depts"))),
     },
     actions={"dispute.settle": lambda ctx, v: disputes.settle(ctx, dispute_id=v.id("x"))},
+    forms={"dispute.settle": lambda ctx, f, v: disputes.settle(ctx, dispute_id=v.id("x"),
+                                                               decision=str(f.get("reason") or ""))},
     timers={**deadlines.TIMERS, **disputes.TIMERS},
 )

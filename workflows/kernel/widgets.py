@@ -38,10 +38,10 @@ def button(ctx: Ctx, action_id: str, label_key: str, *, key: str, allowed: list[
 
 
 def reason_form(ctx: Ctx, *, form_id: str, title: str, value: dict[str, Any],
-                extra: list[Input] | None = None) -> Card:
+                extra: list[Input] | None = None, initial: str = "") -> Card:
     """A negative button (驳回, 不通过, 返工, 拒绝) asks why before anything changes: the reason is
     recorded, shown on the card and sent to the side that must act."""
     inputs = [Input("reason", ctx.t("field.reason"), "textarea", required=True,
-                    placeholder=ctx.t("placeholder.reason")), *(extra or [])]
+                    placeholder=ctx.t("placeholder.reason"), initial=initial or None), *(extra or [])]
     return Card(title=title, tone="warning",
                 form=Form(form_id=form_id, submit_label=ctx.t("button.submit"), inputs=inputs, value=value))

@@ -96,7 +96,28 @@ async def test_a_dispute_goes_to_both_heads_then_the_vp(platform):
     [vp] = [m for m in await platform.dms("zhao") if m["urgent"]]
     settle = next(b for b in vp["card"]["buttons"] if b["action_id"] == "dispute.settle")
     assert (await platform.click("wu", {**settle, "message_id": vp["id"]}, chat="wu"))["refused"]
-    assert (await platform.click("zhao", {**settle, "message_id": vp["id"]}, chat="zhao"))["ok"]
+    form = (await platform.click("zhao", {**settle, "message_id": vp["id"]}, chat="zhao"))["form"]["form"]
+    decided = await platform.submit("zhao", form["form_id"], {"reason": "技术部出接口文档，产品部评审"},
+                                    context=form["value"], chat="zhao")
+    assert decided["ok"], decided
+    card = next(m for m in await platform.messages() if "争议" in m["card"]["title"])
+    assert "技术部出接口文档，产品部评审" in card["text"] and "赵总" in card["text"]
+
+
+async def test_a_two_head_dispute_is_settled_when_both_heads_agree(platform):
+    await running_request(platform)
+    assert (await platform.say("wu", "/协作 争议 XT-2026-001 接口由谁出文档\n责任部门: 产品部"))["ok"]
+    settle = (await platform.buttons("dispute.settle"))[0]
+    form = (await platform.click("li", settle))["form"]["form"]
+    first = await platform.submit("li", form["form_id"], {"reason": "技术部出文档"}, context=form["value"])
+    assert first["ok"] and "产品部" in first["reply"]
+    card = next(m for m in await platform.messages() if "争议" in m["card"]["title"])
+    assert "技术部出文档" in card["text"] and card["card"]["buttons"]  # still open for 产品部's head
+    form = (await platform.click("wang", (await platform.buttons("dispute.settle"))[0]))["form"]["form"]
+    assert form["inputs"][0]["initial"] == "技术部出文档"
+    assert (await platform.submit("wang", form["form_id"], {"reason": "同意"}, context=form["value"]))["ok"]
+    card = next(m for m in await platform.messages() if "争议" in m["card"]["title"])
+    assert card["card"]["buttons"] == [] and "技术部出文档 · 王芳" in card["text"]
 
 
 async def test_a_missed_rework_deadline_is_announced(platform):
