@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.migrate import upgrade
 from workflows.org import OrgError, OrgImport
+from workflows.org.file import read_org_file
 
 DEMO_HELP = """
 collab-bot demo — the whole collaboration process on this machine, no chat platform needed.
@@ -30,7 +32,7 @@ Try it (the group chat is any name, people are the org's ids — GET /local/org 
   # 王芳 (wang), head of 产品部, clicks 通过 (a button's action_id and value come from the card)
   curl -s -XPOST localhost:{port}/local/actions -H 'content-type: application/json' -d '{{"chat":"g1","user":"wang","message_id":"m1","action_id":"request.approve","value":{{"k":"request:1","r":1}}}}'
   # split the work (R5); each involved head then clicks 确认 on the RACI card (R6)
-  curl -s -XPOST localhost:{port}/local/messages -H 'content-type: application/json' -d '{{"chat":"g1","user":"sun","text":"/协作 分工 XT-2026-001\n任务: 页面开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/10\n任务: 视觉设计 | 负责: 设计部 | 负责人: 林琳 | 截止: 7/30"}}'
+  curl -s -XPOST localhost:{port}/local/messages -H 'content-type: application/json' -d '{{"chat":"g1","user":"sun","text":"/协作 分工 XT-2026-001\n任务: 页面开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/10 | 标准: 页面加载时间≤2秒\n任务: 视觉设计 | 负责: 设计部 | 负责人: 林琳 | 截止: 7/30 | 标准: 页面加载时间≤2秒"}}'
   # move time (2-hour rule, 17:00 summary …)
   curl -s -XPOST localhost:{port}/local/clock -H 'content-type: application/json' -d '{{"advance_minutes":120}}'
   # urgent pings to a person
@@ -41,6 +43,25 @@ Help in the chat: "/协作 帮助" or "/collab help". Ctrl-C stops.
 
 
 DEMO_START = "2026-07-13T09:00:00+08:00"  # a Monday on the guidelines' own timeline (due 7/20, 8/10, 8/15)
+
+
+def _demo_problem(org: Path, start: str | None) -> str:
+    """What stops the demo from running this org at this time, said exactly ("" when nothing)."""
+    if start:
+        try:
+            when = datetime.fromisoformat(start)
+        except ValueError:
+            return f"collab-bot demo: --start {start!r} is not an ISO time (e.g. {DEMO_START})"
+        if when.utcoffset() is None:
+            return f"collab-bot demo: --start needs a time-zone offset (e.g. {DEMO_START})"
+    try:
+        spec = read_org_file(org)[0]
+    except OrgError as exc:
+        return str(exc)
+    if spec.workspace.platform != "local":
+        return (f"collab-bot demo: {org} is for the {spec.workspace.platform} platform; the demo runs the "
+                "local platform — set `workspace: {platform: local, …}` in a copy of the file")
+    return ""
 
 
 def _settings(**overrides: object) -> Settings:
@@ -192,6 +213,8 @@ def _main(argv: list[str] | None = None) -> int:
         p.add_argument("--port", type=int)
     demo.add_argument("--org", type=Path, help="org YAML (default: the guidelines' six departments)")
     demo.add_argument("--database", help="database URL (default: sqlite:///collab-demo.db)")
+    demo.add_argument("--start", help="the virtual clock's first time, ISO with offset "
+                                      f"(default {DEMO_START}; a restart resumes where it stood)")
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
     orgs = sub.add_parser("org", help="org commands").add_subparsers(dest="org_command", required=True)
@@ -207,8 +230,13 @@ def _main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "demo":
+        problem = _demo_problem(args.org or DEMO_ORG, args.start)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
         settings = _settings(host=args.host, port=args.port, local_platform=True, virtual_clock=True,
-                             virtual_clock_start=DEMO_START,
+                             virtual_clock_start=args.start or DEMO_START,
+                             local_workspace=read_org_file(args.org or DEMO_ORG)[0].workspace.id,
                              database_url=args.database or "sqlite:///collab-demo.db",
                              org_file=args.org or DEMO_ORG)
         if code := _start(settings):
