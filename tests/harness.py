@@ -98,3 +98,20 @@ async def running_request(platform: LocalPlatform) -> None:
     heads = {"产品部": "wang", "技术部": "li", "设计部": "huang"}
     for button in await platform.buttons("task.confirm"):
         await platform.click(next(h for d, h in heads.items() if d in button["label"]), button)
+
+
+async def archived_request(platform: LocalPlatform) -> Any:
+    """Carry the running XT-2026-001 through delivery, a pass, both sides' completion and the
+    archive (R19–R22); its `ArchiveDocument`."""
+    from sqlmodel import select
+
+    from storage.tables import ArchiveDocument
+
+    heads = {"产品部": "wang", "技术部": "li", "设计部": "huang"}
+    await platform.say("zheng", "/协作 交付 XT-2026-001\n交付物: 上线包\n自检: 页面加载时间≤2秒=是")
+    await platform.click("sun", (await platform.buttons("acceptance.pass"))[-1])
+    for button in await platform.buttons("completion.confirm"):
+        await platform.click(next(h for d, h in heads.items() if d in button["label"]), button)
+    assert (await platform.say("wang", "/协作 归档 XT-2026-001"))["ok"]
+    async with platform.app.db.uow() as uow:
+        return await uow.first(select(ArchiveDocument))

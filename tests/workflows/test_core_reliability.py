@@ -11,26 +11,19 @@ import pytest
 import yaml
 from sqlmodel import select
 
-DEMO_ORG = __import__("pathlib").Path(__file__).resolve().parents[2] / "bot" / "data" / "demo_org.yaml"
+from core_support import DEMO_ORG, T, demo_core, say
 from storage.tables import AuditEvent, CollaborationRequest, Confirmation, OutboxMessage
 from workflows.clock import VirtualClock
 from workflows.core import Core
-from workflows.events import ActionInvoked, CommandInvoked, Tenant
+from workflows.events import ActionInvoked
 from workflows.org import parse_org
 
-T = Tenant("local", "demo")
 FILE = "new\ntitle: 新品详情页改版\ngoal: 提升转化率\ndepts: 技术部、设计部\ndue: 8/15\nstandard: 页面加载时间≤2秒"
 
 
 @pytest.fixture
 async def core(db):
-    core = Core(db=db, clock=VirtualClock(datetime(2026, 7, 13, 10, tzinfo=ZoneInfo("Asia/Shanghai"))))
-    await core.import_org(parse_org(yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8"))))
-    return core
-
-
-def say(user: str, text: str, event_id: str) -> CommandInvoked:
-    return CommandInvoked(tenant=T, actor=user, conversation="g1", event_id=event_id, text=text)
+    return await demo_core(db)
 
 
 def click(user: str, action_id: str, value: dict, event_id: str) -> ActionInvoked:

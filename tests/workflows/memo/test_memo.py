@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from harness import running_request
-from storage.tables import ArchiveDocument, AuditEvent, Memo
+from harness import archived_request, running_request
+from storage.tables import AuditEvent, Memo
 
 HEADS = {"产品部": "wang", "技术部": "li", "设计部": "huang"}
 
@@ -53,13 +53,7 @@ async def test_the_signed_memo_and_the_resources_are_in_the_archive(platform):
     await running_request(platform)
     await _sign_all(platform)
     assert (await platform.say("zheng", "/协作 资源 XT-2026-001\n人员: 2\n人天: 10"))["ok"]  # R33 too
-    await platform.say("zheng", "/协作 交付 XT-2026-001\n交付物: 上线包\n自检: 页面加载时间≤2秒=是")
-    await platform.click("sun", (await platform.buttons("acceptance.pass"))[-1])
-    for button in await platform.buttons("completion.confirm"):
-        await platform.click(next(h for d, h in HEADS.items() if d in button["label"]), button)
-    assert (await platform.say("wang", "/协作 归档 XT-2026-001"))["ok"]
-    async with platform.app.db.uow() as uow:
-        doc = await uow.first(select(ArchiveDocument))
+    doc = await archived_request(platform)
     assert "协作备忘录" in doc.markdown and "提前2个工作日预警" in doc.markdown
     assert [c["kind"] for c in doc.data["confirmations"]].count("memo") == 3
     assert "资源需求表" in doc.markdown and doc.data["resources"][0]["people"] == 2

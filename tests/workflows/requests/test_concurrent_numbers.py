@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from sqlmodel import select
 
+from core_support import demo_core, say
 from storage.tables import CollaborationRequest, Dispute, Feedback
-from workflows.clock import VirtualClock
-from workflows.core import Core
-from workflows.events import CommandInvoked, Tenant
-from workflows.org import parse_org
 
-DEMO_ORG = Path(__file__).resolve().parents[3] / "bot" / "data" / "demo_org.yaml"
-T = Tenant("local", "demo")
 FILE = "new\ntitle: 详情页{n}\ngoal: 提升转化率\ndepts: 技术部、设计部\ndue: 8/15\nstandard: 页面加载时间≤2秒"
 
 
 @pytest.fixture
 async def core(db):
-    core = Core(db=db, clock=VirtualClock(datetime(2026, 7, 13, 10, tzinfo=ZoneInfo("Asia/Shanghai"))))
-    await core.import_org(parse_org(yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8"))))
-    return core
-
-
-def say(user: str, text: str, event_id: str) -> CommandInvoked:
-    return CommandInvoked(tenant=T, actor=user, conversation="g1", event_id=event_id, text=text)
+    return await demo_core(db)
 
 
 async def rows(core, model):

@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from harness import running_request
-from storage.tables import ArchiveDocument, AuditEvent, Issue, Risk
+from harness import archived_request, running_request
+from storage.tables import AuditEvent, Issue, Risk
 
 SH = ZoneInfo("Asia/Shanghai")
-HEADS = {"产品部": "wang", "技术部": "li", "设计部": "huang"}
 
 
 def titled(messages: list[dict], words: str) -> list[dict]:
@@ -70,13 +69,7 @@ async def test_a_condition_is_raised_by_hand_by_the_right_people_and_the_archive
     assert (await platform.click("wang", close))["ok"]
 
     # R19–R22: deliver, pass, both sides confirm, archive — the register is in the archive
-    await platform.say("zheng", "/协作 交付 XT-2026-001\n交付物: 上线包\n自检: 页面加载时间≤2秒=是")
-    await platform.click("sun", (await platform.buttons("acceptance.pass"))[-1])
-    for button in await platform.buttons("completion.confirm"):
-        await platform.click(next(h for d, h in HEADS.items() if d in button["label"]), button)
-    assert (await platform.say("wang", "/协作 归档 XT-2026-001"))["ok"]
-    async with platform.app.db.uow() as uow:
-        doc = await uow.first(select(ArchiveDocument))
+    doc = await archived_request(platform)
     assert "风险应对与沟通机制表" in doc.markdown and "R1 上线窗口被占用" in doc.markdown
     assert doc.data["risks"][0]["state"] == "closed"
 
