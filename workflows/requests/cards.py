@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from storage.tables import CollaborationRequest
+from workflows.grammar.vocabulary import split_items
 from workflows.kernel import authz, keys
 from workflows.cards import Card, CardField, Form, Input, Option
 from workflows.kernel.context import Ctx
@@ -90,10 +91,21 @@ def request_form(ctx: Ctx, *, initial: dict | None = None) -> Card:
                 form=Form(form_id="request.new", submit_label=t("button.submit"), inputs=inputs))
 
 
+def _example_task(ctx: Ctx, request: CollaborationRequest) -> dict[str, str]:
+    """The split example with this request's own values: a collaborating department, a person of
+    it, the request's due date and first standard — something to copy, not a made-up 李强 8/10."""
+    dept = ctx.dept(request.collaborating[0]) if request.collaborating else None
+    people = ctx.members(dept.id) if dept else []
+    owner = ctx.person(dept.liaison_id) if dept and dept.liaison_id else (people[0] if people else None)
+    due = request.due_date or ctx.calendar.add_working_days(ctx.today, 10)
+    return {"dept": dept.name if dept else "—", "owner": owner.name if owner else "—",
+            "due": f"{due.month}/{due.day}", "standard": (split_items(request.standard) or ["…"])[0]}
+
+
 def assign_prompt_card(ctx: Ctx, request: CollaborationRequest) -> Card:
     """After approval (R4 → R5): ask the initiating side to split the work."""
     return Card(title=ctx.t("assign.prompt.title", number=request.number), tone="info",
-                text=ctx.t("assign.prompt.text", number=request.number),
+                text=ctx.t("assign.prompt.text", number=request.number, **_example_task(ctx, request)),
                 mentions=mention(ctx, request.initiator_id),
                 buttons=[button(ctx, "raci.open", "button.assign", key=keys.assign_prompt(request.id),
                                 allowed=authz.may_manage(ctx, request), style="primary", r=request.id)])
