@@ -112,6 +112,7 @@ async def archived_request(platform: LocalPlatform) -> Any:
     await platform.click("sun", (await platform.buttons("acceptance.pass"))[-1])
     for button in await platform.buttons("completion.confirm"):
         await platform.click(next(h for d, h in heads.items() if d in button["label"]), button)
-    assert (await platform.say("wang", "/协作 归档 XT-2026-001"))["ok"]
+    # 强制: issues a test raised may still be open; the archive keeps them as they stand
+    assert (await platform.say("wang", "/协作 归档 XT-2026-001 强制"))["ok"]
     async with platform.app.db.uow() as uow:
         return await uow.first(select(ArchiveDocument))

@@ -138,7 +138,7 @@ async def test_the_archive_is_one_readable_file_plus_every_table_as_json_and_csv
     assert name in reply.text
     folder = tmp_path / name
     markdown = (folder / f"{name}.md").read_text(encoding="utf-8")
-    assert markdown.startswith(f"# {name}") and "验收结果表" in markdown and "request.archive" in markdown
+    assert markdown.startswith(f"# {name}") and "验收结果表" in markdown and "· 归档" in markdown  # the audit trail, in words
     assert (folder / f"{name}.json").exists()
     assert "department_id" in (folder / "confirmations.csv").read_text(encoding="utf-8")
     assert "acceptance.pass" in (folder / "audit_trail.csv").read_text(encoding="utf-8")

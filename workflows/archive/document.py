@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from storage.tables import (Acceptance, ArchiveDocument, AuditEvent, Collaborati
                             Delivery, Dispute, Feedback, Issue, PlanChange, ProgressPost, Risk, Task,
                             ActionItem, Meeting, Memo, ResourceLine, Vote,
                             WeeklyReport)
+from workflows.changes.cards import plan_text
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import tasks_of
 
@@ -64,56 +65,76 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
+def _local(ctx: Ctx, value: Any) -> str:
+    """A stored time (UTC, ISO) as people of this workspace read it; dates stay dates."""
+    if not value:
+        return "—"
+    text = str(value)
+    if "T" not in text:
+        return text
+    when = datetime.fromisoformat(text)
+    return ctx.local_text(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
+
+
+def _words(ctx: Ctx, prefix: str, value: Any) -> str:
+    """A stored code (`high`, `rejected`) in the workspace's words; an unknown one as it is."""
+    key = f"{prefix}.{value}"
+    text = ctx.t(key)
+    return str(value) if text == key else text
+
+
 def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
-    """The document a person opens: the request form, then every table in order."""
+    """The document a person opens (R22): the request form, then every table in order — local
+    times and the workspace's words, never raw codes or Python values."""
     t, r = ctx.t, data["request"]
     people = lambda pid: ctx.person_name(pid)  # noqa: E731
+    at = lambda value: _local(ctx, value)  # noqa: E731
     lines = [f"# {name}", "", f"## {t('archive.request')}", "",
              f"- {t('field.number')}: {r['number']}", f"- {t('field.title')}: {r['title']}",
              f"- {t('field.state')}: {t('state.' + r['state'])}",
              f"- {t('field.initiator')}: {ctx.dept_name(r['initiating_department_id'])} · {people(r['initiator_id'])}",
-             f"- {t('field.collaborating')}: {'、'.join(ctx.dept_name(d) for d in r['collaborating'])}",
+             f"- {t('field.collaborating')}: {ctx.join(ctx.dept_name(d) for d in r['collaborating'])}",
              f"- {t('field.goal')}: {r['goal']}", f"- {t('field.standard')}: {r['standard']}",
              f"- {t('field.in_scope')}: {r.get('scope_in') or '—'}", f"- {t('field.out_scope')}: {r.get('scope_out') or '—'}",
              f"- {t('field.due')}: {r['due_date']}",
-             f"- {t('field.received')}: " + "；".join(f"{ctx.dept_name(int(d))} {people(x['person'])} {x['at']}"
+             f"- {t('field.received')}: " + ctx.join_items(f"{ctx.dept_name(int(d))} {people(x['person'])} {at(x['at'])}"
                                                      for d, x in r.get("received", {}).items())]
     sections = [
         ("archive.tasks", data["tasks"], lambda x: f"{x['seq']}. {x['title']} · R {ctx.dept_name(x['lead_department_id'])} · "
                                                   f"{people(x['owner_id'])} · {x['due_date']} · {t('status.' + x['status'])}"),
-        ("archive.confirmations", data["confirmations"], lambda x: f"{x['kind']} · {ctx.dept_name(x['department_id'])} · "
-                                                                  f"{people(x['person_id'])} · {x['confirmed_at']}"),
+        ("archive.confirmations", data["confirmations"], lambda x: f"{_words(ctx, 'confirm_kind', x['kind'])} · {ctx.dept_name(x['department_id'])} · "
+                                                                  f"{people(x['person_id'])} · {at(x['confirmed_at'])}"),
         ("archive.progress", data["progress_posts"], lambda x: f"{x['work_date']} · {people(x['person_id'])}: {x['today']}"
                                                               f" / {x['tomorrow']}"),
         ("archive.weekly", data["weekly_reports"], lambda x: f"{x['week_start']}: {'; '.join(x['done'])}"),
-        ("archive.issues", data["issues"], lambda x: f"#{x['seq']} [{x['severity']}] {x['description']} · "
+        ("archive.issues", data["issues"], lambda x: f"#{x['seq']} {t('risk.' + x['severity'])} · {x['description']} · "
                                                    f"{t('issue_state.' + x['state'])} · {x['solution']}"),
         ("archive.risks", data["risks"], lambda x: f"R{x['seq']} {x['description']} · {ctx.dept_name(x['department_id'])}"
                                                  f" · {t('risk.' + x['probability'])}/{t('risk.' + x['impact'])} · "
                                                  f"{people(x['owner_id'])} · {x['trigger']} · {x['countermeasure']} · "
                                                  f"{t('risk_state.' + x['state'])}"),
-        ("archive.memo", data["memo"], lambda x: f"{t('field.clause')}: {x['clause']} · {x['issued_at']} → "
-                                               f"{x['signed_at'] or '—'}"),
-        ("archive.resources", data["resources"], lambda x: f"{ctx.dept_name(x['department_id'])} · {x['kind']} · "
+        ("archive.memo", data["memo"], lambda x: f"{t('field.clause')}: {x['clause']} · {at(x['issued_at'])} → "
+                                               f"{at(x['signed_at'])}"),
+        ("archive.resources", data["resources"], lambda x: f"{ctx.dept_name(x['department_id'])} · {_words(ctx, 'resource_kind', x['kind'])} · "
                                                          f"{x['people']} · {x['days']} · {x['budget']} · {x['tools']}"),
-        ("archive.meetings", data["meetings"], lambda x: f"{t('meeting_kind.' + x['kind'])} {x['starts_at']} · "
+        ("archive.meetings", data["meetings"], lambda x: f"{t('meeting_kind.' + x['kind'])} {at(x['starts_at'])} · "
                                                        f"{x['place']} · " + "; ".join(x["decisions"])),
         ("archive.action_items", data["action_items"], lambda x: f"A{x['seq']} {x['title']} · {people(x['owner_id'])}"
                                                                f" · {x['due_date']} · {t('item_state.' + x['state'])}"),
-        ("archive.changes", data["plan_changes"], lambda x: f"#{x['seq']} {x['reason']} · {x['old_plan']} → "
-                                                          f"{x['proposal']} · {x['state']}"),
+        ("archive.changes", data["plan_changes"], lambda x: f"#{x['seq']} {x['reason']} · {plan_text(ctx, x['old_plan'])} → "
+                                                          f"{plan_text(ctx, x['proposal'])} · {t('change_state.' + x['state'])}"),
         ("archive.feedback", data["feedback"], lambda x: f"#{x['seq']} {people(x['author_id'])}: {x['text']} → {x['answer']}"),
-        ("archive.disputes", data["disputes"], lambda x: f"#{x['seq']} {x['text']} · {x['state']}"),
+        ("archive.disputes", data["disputes"], lambda x: f"#{x['seq']} {x['text']} · {t('dispute_state.' + x['state'])} · {x['decision']}"),
         ("archive.deliveries", data["deliveries"], lambda x: f"{t('field.round')} {x['round']}: {x['deliverables']} · "
                                                            + "; ".join(f"{'✅' if c['met'] else '❌'} {c['standard']}"
                                                                        for c in x['self_check'])),
         ("archive.acceptances", data["acceptances"], lambda x: f"{t('verdict.' + x['verdict'])} · {people(x['decided_by'])}"
-                                                             f" · {x['decided_at']} · {x['notes']}"),
+                                                             f" · {at(x['decided_at'])} · {x['notes']}"),
         ("archive.votes", data["votes"], lambda x: f"{ctx.dept_name(x['department_id'])} · {t('verdict.' + x['verdict'])}"
-                                                 f" · {people(x['person_id'])} · {x['reason']} · {x['voted_at']}"),
+                                                 f" · {people(x['person_id'])} · {x['reason']} · {at(x['voted_at'])}"),
         ("archive.lessons", r["lessons"], lambda x: f"{x['who']} ({x['at']}): {x['text']}"),
-        ("archive.audit", data["audit_trail"], lambda x: f"{x['at']} · {people(x['actor_id']) if x['actor_id'] else 'bot'}"
-                                                        f" · {x['action']} · {x['subject']} {x['before']}→{x['after']}"),
+        ("archive.audit", data["audit_trail"], lambda x: f"{at(x['at'])} · {people(x['actor_id']) if x['actor_id'] else t('archive.bot')}"
+                                                        f" · {_words(ctx, 'audit', x['action'])}" + (f" ({x['detail']['reason']})" if (x['detail'] or {}).get('reason') else "")),
     ]
     for key, rows, fmt in sections:
         lines += ["", f"## {t(key)}", ""] + ([f"- {fmt(x)}" for x in rows] or ["—"])

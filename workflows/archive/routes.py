@@ -5,6 +5,6 @@ from workflows.archive import service
 from workflows.kernel.routes import Routes
 
 ROUTES = Routes(commands={
-    "archive": lambda ctx, c: service.archive(ctx, number=c.ref),
+    "archive": lambda ctx, c: service.archive(ctx, number=c.ref, force="force" in c.words),
     "lesson": lambda ctx, c: service.add_lesson(ctx, number=c.ref, text=c.text),
 })

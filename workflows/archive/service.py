@@ -1,7 +1,11 @@
 """R22 archiving a completed request, R23 lessons learned after closing (the archive is rebuilt)."""
 from __future__ import annotations
 
+from sqlmodel import col, select
+
+from storage.tables import Issue
 from workflows.archive.document import build
+from workflows.issues.machine import UNRESOLVED
 from workflows.cards import Card, CardField
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
@@ -13,13 +17,19 @@ from workflows.requests.guard import open_request
 from workflows.requests.machine import REQUEST, RequestState
 
 
-async def archive(ctx: Ctx, *, number: str | None) -> Reply:
-    """R22: after completion, the lead side or the initiator closes the books."""
+async def archive(ctx: Ctx, *, number: str | None, force: bool = False) -> Reply:
+    """R22: after completion, the lead side or the initiator closes the books — warned first
+    when issues are still open (`force` archives them as they stand)."""
     request = await open_request(ctx, number=number, doing="archive", lock=True)
     leads = [t.lead_department_id for t in await tasks_of(ctx, request.id)]
     allowed = authz.may_manage(ctx, request) + authz.heads(ctx, leads)
     if ctx.actor is None or ctx.actor.id not in allowed:
         raise Refused("refused.manage", number=request.number)
+    open_issues = await ctx.uow.all(select(Issue).where(Issue.request_id == request.id,
+                                                        col(Issue.state).in_(sorted(UNRESOLVED))))
+    if open_issues and not force:
+        return Reply(ok=False, text=ctx.t("error.archive_open_issues", number=request.number, count=len(open_issues),
+                                          refs=ctx.join(f"#{i.seq}" for i in open_issues)))
     before = request.state
     request.state = REQUEST.next(before, "archive")
     request.archived_at = request.updated_at = ctx.now

@@ -64,7 +64,7 @@ SPECS: dict[str, VerbSpec] = {
     "revise": VerbSpec(needs_text=True),  # R18
     "dispute": VerbSpec(default_field="desc", needs_text=True),  # R15
     "lesson": VerbSpec(needs_text=True),  # R23
-    "archive": VerbSpec(),  # R22
+    "archive": VerbSpec(keywords=("force",)),  # R22: "force" archives with issues still open
     "cancel": VerbSpec(default_field="reason", needs_text=True),
     "help": VerbSpec(ref="none"),
     "receive": VerbSpec(),  # R28

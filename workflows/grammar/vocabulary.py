@@ -30,6 +30,7 @@ CHECK_MARKS: dict[str, bool] = {
 # bare keywords after a request number → canonical word
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "all": ("全部",), "urgent": ("紧急",), "plan": ("方案",), "weekly": ("周会",), "available": ("可用",),
+    "force": ("强制", "确认归档"),
     "unanimous": ("全部通过", "all pass", "all-pass"), "initiator_decides": ("发起方决定", "initiator decides"),
     "pass": ("通过", "passed"), "fail": ("不通过", "failed"), "rework": ("返工", "需返工"),
     "not_started": ("not started", "not-started", "未开始"),

@@ -31,7 +31,7 @@ COMMAND_LINES = {
     "revise": ("sun", f"/协作 修订 {NUMBER} 已修订"),
     "dispute": ("lin", f"/协作 争议 {NUMBER} 视觉验收标准有分歧"),
     "cancel": ("sun", f"/协作 取消 {NUMBER} 原因: 项目叫停"),
-    "archive": ("wang", f"/协作 归档 {NUMBER}"),
+    "archive": ("wang", f"/协作 归档 {NUMBER} 强制"),  # its issues are still open
     "lesson": ("zheng", f"/协作 复盘 {NUMBER} 接口文档要先行"),
     "show": ("sun", f"/协作 查看 {NUMBER}"),
     "board": ("sun", f"/协作 看板 {NUMBER}"),
