@@ -9,7 +9,6 @@ from typing import Any, Mapping
 from storage.tables import CollaborationRequest, Issue
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
-from workflows.grammar.dates import DateParseError, parse_datetime
 from workflows.grammar.vocabulary import level, names, yes
 from workflows.issues import escalation
 from workflows.issues.cards import issue_card, issue_ref
@@ -18,6 +17,7 @@ from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import dept_ids, issue_by_seq, next_seq, person_id
 from workflows.requests.guard import open_request
+from workflows.requests.service import parse_moment
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,6 @@ class IssueDraft:
                    suggestion=get("suggestion"), deadline=get("deadline"), support=get("support_needed"))
 
 
-def _deadline(ctx: Ctx, text: str) -> datetime:
-    try:
-        local = parse_datetime(text, now_local=ctx.calendar.local(ctx.now).replace(tzinfo=None))
-    except DateParseError:
-        raise UserError("error.bad_date", field="deadline", text=text) from None
-    return ctx.calendar.at_local(local.date(), local.time())
-
-
 async def raise_issue(ctx: Ctx, *, number: str | None, draft: IssueDraft) -> Reply:
     """R12: anyone raises; it gets a responsible department, an owner and a deadline."""
     request = await open_request(ctx, number=number, doing="issue", lock=True)
@@ -66,7 +58,7 @@ async def raise_issue(ctx: Ctx, *, number: str | None, draft: IssueDraft) -> Rep
     dept = ctx.dept(responsible[0])
     owner = person_id(ctx, draft.owner, field="owner") if draft.owner else (
         dept.liaison_id or dept.head_id if dept else None)
-    deadline = _deadline(ctx, draft.deadline) if draft.deadline else (
+    deadline = parse_moment(ctx, draft.deadline, field="deadline") if draft.deadline else (
         ctx.now + timedelta(hours=ctx.policy.issue_deadline_hours))
     issue = Issue(request_id=request.id, seq=await next_seq(ctx, Issue, request.id),
                   description=draft.description[:500], departments=involved,

@@ -17,7 +17,7 @@ from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import issue_by_seq, next_seq
 from workflows.kernel.widgets import mentions
-from workflows.meetings.service import _when
+from workflows.requests.service import parse_moment
 from workflows.requests.guard import open_request, timer_request
 
 START, OUTCOME = "huddle.start", "huddle.outcome"
@@ -57,7 +57,7 @@ async def huddle(ctx: Ctx, *, number: str | None, seq: int | None, when: str, ou
         return await _record(ctx, request, issue, outcome)
     if IssueState(issue.state) not in UNRESOLVED:
         raise UserError("error.huddle_resolved", ref=issue_ref(request, issue))
-    starts = _when(ctx, when) if when else ctx.now + DEFAULT_IN
+    starts = parse_moment(ctx, when, field="time") if when else ctx.now + DEFAULT_IN
     if not ctx.now < starts <= ctx.now + WITHIN:
         raise UserError("error.huddle_time", ref=issue_ref(request, issue))
     meeting = Meeting(request_id=request.id, seq=await next_seq(ctx, Meeting, request.id), kind="huddle",

@@ -14,13 +14,13 @@ from sqlmodel import col, select
 from storage.tables import ActionItem, CollaborationRequest, Meeting, Timer, WeeklyReport
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
-from workflows.grammar.dates import DateParseError, parse_datetime
 from workflows.grammar.vocabulary import names
 from workflows.kernel import audit, authz, keys, outbox, timers
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import next_seq, person_id, tasks_of
 from workflows.meetings.cards import meeting_card, minutes_card
 from workflows.requests.guard import open_request, timer_request
+from workflows.requests.service import parse_moment
 from workflows.requests.service import parse_day
 from workflows.tasks import items
 
@@ -42,21 +42,13 @@ class KickoffDraft:
                    first_sync=get("first_sync"))
 
 
-def _when(ctx: Ctx, text: str) -> datetime:
-    try:
-        local = parse_datetime(text, now_local=ctx.calendar.local(ctx.now).replace(tzinfo=None))
-    except DateParseError:
-        raise UserError("error.bad_date", field="time", text=text) from None
-    return ctx.calendar.at_local(local.date(), local.time())
-
-
 async def kickoff(ctx: Ctx, *, number: str | None, draft: KickoffDraft) -> Reply:
     request = await open_request(ctx, number=number, doing="meeting", lock=True)
     if ctx.actor is None or ctx.actor.id not in authz.may_manage(ctx, request):
         raise Refused("refused.manage", number=request.number)
     if not draft.when:
         raise UserError("error.required", field="time", name=ctx.t("field.meeting_time"))
-    starts = _when(ctx, draft.when)
+    starts = parse_moment(ctx, draft.when, field="time")
     if starts <= ctx.now:
         raise UserError("error.date_in_past", field="time", day=ctx.local_text(starts))
     attendees = [person_id(ctx, who, field="attendees") for who in draft.attendees] or \

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 from sqlmodel import select
@@ -12,7 +12,7 @@ from storage import counters
 from storage.tables import CollaborationRequest
 from workflows.errors import Refused, UserError
 from workflows.events import Reply
-from workflows.grammar.dates import DateParseError, parse_date
+from workflows.grammar.dates import DateParseError, parse_date, parse_datetime
 from workflows.grammar.vocabulary import names
 from workflows.requests.smart import measurable
 from workflows.kernel import audit, authz, keys, outbox
@@ -80,6 +80,15 @@ def _contact(ctx: Ctx, dept: str, text: str) -> dict[str, Any]:
     if m is None:
         raise UserError("error.contact_way", field="contacts", dept=dept, who=text.strip())
     return {"person": person_id(ctx, m.group(1), field="contacts"), "way": m.group(2).strip()}
+
+
+def parse_moment(ctx: Ctx, text: str, *, field: str) -> datetime:
+    """A typed date and time (`明天 10:00`, `8/15 17:00`) in the workspace's zone, as aware UTC."""
+    try:
+        local = parse_datetime(text, now_local=ctx.calendar.local(ctx.now).replace(tzinfo=None))
+    except DateParseError:
+        raise UserError("error.bad_date", field=field, text=text) from None
+    return ctx.calendar.at_local(local.date(), local.time())
 
 
 async def _number(ctx: Ctx) -> str:
