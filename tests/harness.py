@@ -12,6 +12,10 @@ import uvicorn
 from app_starter import start_app, stop_app
 from bot.app import DEMO_ORG, App, load_org_file
 
+# moving the virtual clock across weeks runs every missed working day's ticks before it answers:
+# seconds on a busy machine with the suite on both cores, so it gets more than an ordinary request
+CLOCK_TIMEOUT = 120
+
 
 class LocalPlatform:
     """A person's-eye client of the local platform API."""
@@ -63,12 +67,12 @@ class LocalPlatform:
         return found
 
     async def advance(self, minutes: float) -> None:
-        r = await self.http.post("/local/clock", json={"advance_minutes": minutes})
+        r = await self.http.post("/local/clock", json={"advance_minutes": minutes}, timeout=CLOCK_TIMEOUT)
         assert r.status_code == 200, r.text
         await self.settle()
 
     async def set_time(self, when: datetime) -> None:
-        r = await self.http.post("/local/clock", json={"set": when.isoformat()})
+        r = await self.http.post("/local/clock", json={"set": when.isoformat()}, timeout=CLOCK_TIMEOUT)
         assert r.status_code == 200, r.text
         await self.settle()
 

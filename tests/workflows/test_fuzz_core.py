@@ -30,22 +30,21 @@ value = st.dictionaries(st.sampled_from(["k", "r", "d", "i", "c", "dv", "t", "x"
                         max_size=4)
 
 
-@pytest.fixture(scope="module")
-def core(tmp_path_factory):
-    import asyncio
-
-    db = Database(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fuzz') / 'f.db'}")
+@pytest.fixture
+async def core(tmp_path):
+    """One core per test function (hypothesis's examples share it), built and disposed on the test's own
+    loop: a module-wide core made under `asyncio.run` left aiosqlite's worker bound to a dead loop, and
+    async tests that ran after this module in the same process hung at teardown."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
     core = Core(db=db, clock=VirtualClock(datetime(2026, 7, 13, 10, tzinfo=ZoneInfo("Asia/Shanghai"))))
-
-    async def setup() -> None:
-        await db.create_all()
-        await core.import_org(parse_org(yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8"))))
-        for n, (who, line) in enumerate([
-                ("sun", "new\ntitle: 改版\ngoal: 转化\ndepts: 技术部\ndue: 8/15\nstandard: 加载≤2秒"),
-                ("sun", "issue XT-2026-001 紧急 接口超时")]):
-            await core.handle(CommandInvoked(tenant=T, actor=who, conversation="g1", event_id=f"s{n}", text=line))
-    asyncio.run(setup())
-    return core
+    await db.create_all()
+    await core.import_org(parse_org(yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8"))))
+    for n, (who, line) in enumerate([
+            ("sun", "new\ntitle: 改版\ngoal: 转化\ndepts: 技术部\ndue: 8/15\nstandard: 加载≤2秒"),
+            ("sun", "issue XT-2026-001 紧急 接口超时")]):
+        await core.handle(CommandInvoked(tenant=T, actor=who, conversation="g1", event_id=f"s{n}", text=line))
+    yield core
+    await db.dispose()
 
 
 counter = iter(range(10**9))
