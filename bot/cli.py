@@ -10,13 +10,12 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from bot.app import DEMO_ORG, build, import_org_file
+from bot.app import DEMO_ORG, build, import_org_file, load_org_file
 from bot.logging import configure_logging
 from bot.settings import Settings
 from storage.db import Database
 from storage.migrate import upgrade
 from workflows.org import OrgError, OrgImport
-from workflows.org.file import read_org_file
 
 DEMO_HELP = """
 collab-bot demo — the whole collaboration process on this machine, no chat platform needed.
@@ -55,7 +54,7 @@ def _demo_problem(org: Path, start: str | None) -> str:
         if when.utcoffset() is None:
             return f"collab-bot demo: --start needs a time-zone offset (e.g. {DEMO_START})"
     try:
-        spec = read_org_file(org)[0]
+        spec = load_org_file(org)
     except OrgError as exc:
         return str(exc)
     if spec.workspace.platform != "local":
@@ -236,7 +235,7 @@ def _main(argv: list[str] | None = None) -> int:
             return 2
         settings = _settings(host=args.host, port=args.port, local_platform=True, virtual_clock=True,
                              virtual_clock_start=args.start or DEMO_START,
-                             local_workspace=read_org_file(args.org or DEMO_ORG)[0].workspace.id,
+                             local_workspace=load_org_file(args.org or DEMO_ORG).workspace.id,
                              database_url=args.database or "sqlite:///collab-demo.db",
                              org_file=args.org or DEMO_ORG)
         if code := _start(settings):

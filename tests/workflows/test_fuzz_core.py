@@ -16,7 +16,7 @@ from workflows.clock import VirtualClock
 from workflows.grammar.commands import VERB_ALIASES
 from workflows.core import Core
 from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Tenant
-from workflows.org import parse_org
+from core_support import demo_spec
 from workflows.router import ACTIONS, FORMS
 
 DEMO_ORG = Path(__file__).resolve().parents[2] / "bot" / "data" / "demo_org.yaml"
@@ -39,7 +39,7 @@ def core(tmp_path_factory):
 
     async def setup() -> None:
         await db.create_all()
-        await core.import_org(parse_org(yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8"))))
+        await core.import_org(demo_spec())
         for n, (who, line) in enumerate([
                 ("sun", "new\ntitle: 改版\ngoal: 转化\ndepts: 技术部\ndue: 8/15\nstandard: 加载≤2秒"),
                 ("sun", "issue XT-2026-001 紧急 接口超时")]):
