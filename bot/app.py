@@ -19,6 +19,7 @@ from starlette.routing import Route
 from adapters.base import Deferred
 from adapters.local.adapter import LocalAdapter
 from adapters.local.web.routes import Simulator
+from adapters.web.archive_page import ArchivePage
 from adapters.web.board import BoardWeb
 from adapters.local.settings import LocalSettings
 from adapters.registry import AdapterContext, build_adapters, complete_org
@@ -205,6 +206,7 @@ def web_routes(app: App) -> list[Any]:
     demo = settings.local_platform and settings.virtual_clock
     routes += BoardWeb(db=app.db, clock=app.clock, secret=settings.board_secret,
                        open_workspace=local if demo else None).routes()
+    routes += ArchivePage(db=app.db, clock=app.clock, secret=settings.board_secret, core=app.core).routes()
     if settings.local_platform:
         routes += Simulator(db=app.db, clock=app.clock, workspace_id=local).routes()
     return routes

@@ -158,6 +158,7 @@ def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
         ("archive.votes", data["votes"], lambda x: f"{ctx.dept_name(x['department_id'])} · {t('verdict.' + x['verdict'])}"
                                                  f" · {people(x['person_id'])} · {x['reason']} · {at(x['voted_at'])}"),
         ("archive.lessons", r["lessons"], lambda x: f"{x['who']} ({x['at']}): {x['text']}"),
+        ("archive.notes", data.get("notes", []), lambda x: f"{x['who']} ({x['at']}): {x['text']}"),
         ("archive.audit", data["audit_trail"], lambda x: audit_line(ctx, x)),
     ]
     for key, rows, fmt in sections:
@@ -170,6 +171,7 @@ async def build(ctx: Ctx, request: CollaborationRequest) -> ArchiveDocument:
     name = archive_name(request, ctx.dept_name(request.initiating_department_id), created)
     data = await collect(ctx, request)
     doc = await ctx.uow.first(select(ArchiveDocument).where(ArchiveDocument.request_id == request.id))
+    data["notes"] = list(((doc.data if doc else None) or {}).get("notes", []))  # the lead side's notes stay
     if doc is None:
         doc = ArchiveDocument(request_id=request.id, name=name, markdown="", created_at=ctx.now,
                               updated_at=ctx.now, retain_until=ctx.today.replace(
