@@ -3,7 +3,9 @@
 A platform registers here by module name; its package `__init__` exposes, without importing its
 SDK (lark-oapi alone costs ~4.5 s):
 - `load_settings()` → its settings object from the environment (`.configured` says if it is on),
-- `build(settings, context)` → the adapter (imports the SDK then).
+- `build(settings, context)` → the adapter (imports the SDK then);
+- optionally `complete_org(spec)` → an org file of its workspace with what the platform derives
+  (the local platform's user ids are the org's keys), applied before the file is checked.
 Adding a platform is one line here plus its package; the composition root never changes.
 """
 from __future__ import annotations
@@ -46,6 +48,14 @@ def configured(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         if settings.configured:
             found[name] = settings
     return found
+
+
+def complete_org(spec: Any) -> Any:
+    """The org file's spec as its workspace's platform completes it (unchanged for a platform
+    that adds nothing); pass as `complete=` when reading an org file."""
+    module = PLATFORMS.get(getattr(spec.workspace, "platform", ""))
+    complete = getattr(importlib.import_module(module), "complete_org", None) if module else None
+    return complete(spec) if complete else spec
 
 
 def build_adapters(context: AdapterContext, *,

@@ -19,9 +19,10 @@ from starlette.routing import Route
 from adapters.base import Deferred
 from adapters.local.adapter import LocalAdapter
 from adapters.local.web.routes import Simulator
+from adapters.web.archive_page import ArchivePage
 from adapters.web.board import BoardWeb
 from adapters.local.settings import LocalSettings
-from adapters.registry import AdapterContext, build_adapters
+from adapters.registry import AdapterContext, build_adapters, complete_org
 from bot.delivery import DeliveryWorker
 from bot.health import DatabaseHealth
 from bot.metrics import InstrumentedCore, Metrics, metrics_route
@@ -137,9 +138,15 @@ def make_clock(settings: Settings) -> Clock:
     return VirtualClock(start)
 
 
+def read_org(path: Path) -> tuple[Any, str]:
+    """(spec, hash) of an org file as its platform's adapter completes it, checked (OrgError
+    lists every problem with its line)."""
+    return read_org_file(path, complete=complete_org)
+
+
 def load_org_file(path: Path) -> Any:
-    """The org file's spec, checked (OrgError lists every problem with its line)."""
-    return read_org_file(path)[0]
+    """The org file's spec, completed and checked."""
+    return read_org(path)[0]
 
 
 async def import_org_file(db: Database, path: Path, *, dry_run: bool = False,
@@ -151,7 +158,7 @@ async def import_org_file(db: Database, path: Path, *, dry_run: bool = False,
         async with db.uow() as uow:
             if await uow.first(select(Workspace.id).where(Workspace.org_hash == digest(text))) is not None:
                 return None
-    spec, sha = read_org_file(path)
+    spec, sha = read_org(path)
     async with db.uow() as uow:
         return await import_org(uow, spec, digest=sha, dry_run=dry_run)
 
@@ -199,6 +206,7 @@ def web_routes(app: App) -> list[Any]:
     demo = settings.local_platform and settings.virtual_clock
     routes += BoardWeb(db=app.db, clock=app.clock, secret=settings.board_secret,
                        open_workspace=local if demo else None).routes()
+    routes += ArchivePage(db=app.db, clock=app.clock, secret=settings.board_secret, core=app.core).routes()
     if settings.local_platform:
         routes += Simulator(db=app.db, clock=app.clock, workspace_id=local).routes()
     return routes

@@ -10,37 +10,13 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from bot.app import DEMO_ORG, build, import_org_file
+from bot.app import DEMO_ORG, build, import_org_file, load_org_file
+from bot.demo_banner import demo_banner
 from bot.logging import configure_logging
 from bot.settings import Settings
 from storage.db import Database
 from storage.migrate import upgrade
 from workflows.org import OrgError, OrgImport
-from workflows.org.file import read_org_file
-
-DEMO_HELP = """
-collab-bot demo — the whole collaboration process on this machine, no chat platform needed.
-Open the simulator: http://{host}:{port}/  (the progress board: http://{host}:{port}/board)
-Local platform API on http://{host}:{port} (virtual clock, resuming where it stood; org: {org}).
-
-Try it (the group chat is any name, people are the org's ids — GET /local/org lists them):
-
-  # 孙浩 (sun) of 产品部 files a request in chat "g1"
-  curl -s -XPOST localhost:{port}/local/messages -H 'content-type: application/json' -d '{{"chat":"g1","user":"sun","text":"/协作 新建\\n名称: 新品详情页改版\\n背景与目标: 提升转化率10%\\n协作部门: 技术部、设计部\\n截止: 8/15\\n交付标准: 页面加载时间≤2秒\\n时间节点: 需求确认 7/20；开发完成 8/10；正式上线 8/15"}}'
-  # see the card (with its buttons' action_id and value) in the chat
-  curl -s localhost:{port}/local/chats/g1/messages
-  # 王芳 (wang), head of 产品部, clicks 通过 (a button's action_id and value come from the card)
-  curl -s -XPOST localhost:{port}/local/actions -H 'content-type: application/json' -d '{{"chat":"g1","user":"wang","message_id":"m1","action_id":"request.approve","value":{{"k":"request:1","r":1}}}}'
-  # split the work (R5); each involved head then clicks 确认 on the RACI card (R6)
-  curl -s -XPOST localhost:{port}/local/messages -H 'content-type: application/json' -d '{{"chat":"g1","user":"sun","text":"/协作 分工 XT-2026-001\n任务: 页面开发 | 负责: 技术部 | 负责人: 郑凯 | 截止: 8/10 | 标准: 页面加载时间≤2秒\n任务: 视觉设计 | 负责: 设计部 | 负责人: 林琳 | 截止: 7/30 | 标准: 页面加载时间≤2秒"}}'
-  # move time (2-hour rule, 17:00 summary …)
-  curl -s -XPOST localhost:{port}/local/clock -H 'content-type: application/json' -d '{{"advance_minutes":120}}'
-  # urgent pings to a person
-  curl -s localhost:{port}/local/users/wang/messages
-
-Help in the chat: "/协作 帮助" or "/collab help". Ctrl-C stops.
-"""
-
 
 DEMO_START = "2026-07-13T09:00:00+08:00"  # a Monday on the guidelines' own timeline (due 7/20, 8/10, 8/15)
 
@@ -55,7 +31,7 @@ def _demo_problem(org: Path, start: str | None) -> str:
         if when.utcoffset() is None:
             return f"collab-bot demo: --start needs a time-zone offset (e.g. {DEMO_START})"
     try:
-        spec = read_org_file(org)[0]
+        spec = load_org_file(org)
     except OrgError as exc:
         return str(exc)
     if spec.workspace.platform != "local":
@@ -148,8 +124,7 @@ def _serve(settings: Settings, *, banner: str = "") -> None:
     configure_logging(settings.log_level, json_lines=not banner)
     app = build(settings)
     if banner:
-        print(banner.format(host=settings.host, port=settings.port,
-                            org=settings.org_file), flush=True)
+        print(banner, flush=True)
     uvicorn.run(app.asgi, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 
@@ -236,12 +211,14 @@ def _main(argv: list[str] | None = None) -> int:
             return 2
         settings = _settings(host=args.host, port=args.port, local_platform=True, virtual_clock=True,
                              virtual_clock_start=args.start or DEMO_START,
-                             local_workspace=read_org_file(args.org or DEMO_ORG)[0].workspace.id,
+                             local_workspace=load_org_file(args.org or DEMO_ORG).workspace.id,
                              database_url=args.database or "sqlite:///collab-demo.db",
                              org_file=args.org or DEMO_ORG)
         if code := _start(settings):
             return code
-        _serve(settings, banner=DEMO_HELP)
+        _serve(settings, banner=demo_banner(load_org_file(settings.org_file), host=settings.host,
+                                            port=settings.port, org=str(settings.org_file),
+                                            start=datetime.fromisoformat(settings.virtual_clock_start)))
     elif args.command == "serve":
         settings = _settings(host=args.host, port=args.port)
         if code := _start(settings):

@@ -8,20 +8,28 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from adapters.registry import complete_org
 from storage.db import Database
 from workflows.clock import VirtualClock
 from workflows.core import Core
 from workflows.events import CommandInvoked, Tenant
-from workflows.org import parse_org
+from workflows.org import OrgSpec, parse_org
 
 DEMO_ORG = Path(__file__).resolve().parents[1] / "bot" / "data" / "demo_org.yaml"
 T = Tenant("local", "demo")
 START = datetime(2026, 7, 13, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
+def demo_spec(data: dict | None = None) -> OrgSpec:
+    """The demo org (or `data`, an org document) as `collab-bot` reads it: completed by its
+    platform's adapter (on the local platform the org keys are the user ids)."""
+    return parse_org(data if data is not None else yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8")),
+                     complete=complete_org)
+
+
 async def demo_core(db: Database) -> Core:
     core = Core(db=db, clock=VirtualClock(START))
-    await core.import_org(parse_org(yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8"))))
+    await core.import_org(demo_spec())
     return core
 
 

@@ -38,8 +38,8 @@ STATE_WORDS = {"request": "state", "task": "status", "issue": "issue_state", "ch
 class _Abort(Exception):
     """Leave the transaction without writing anything, answering `reply`."""
 
-    def __init__(self, reply: Reply, refused: Refused | None = None) -> None:
-        self.reply, self.refused = reply, refused
+    def __init__(self, reply: Reply, refused: Refused | None = None, request_id: int | None = None) -> None:
+        self.reply, self.refused, self.request_id = reply, refused, request_id
 
 
 class Core:
@@ -58,7 +58,7 @@ class Core:
                 return await self._handle_once(event)
             except _Abort as abort:
                 if abort.refused is not None:
-                    await self._record_refusal(event, abort.refused)
+                    await self._record_refusal(event, abort.refused, abort.request_id)
                 return abort.reply
             except IntegrityError as exc:
                 # a concurrent duplicate or a number taken meanwhile: try again, it now sees it
@@ -89,7 +89,8 @@ class Core:
             except UserError as exc:
                 raise _Abort(self._error_reply(ctx, exc, form=isinstance(event, FormSubmitted))) from None
             except Refused as exc:
-                raise _Abort(Reply(ok=False, refused=True, text=ctx.t(exc.key, **exc.params)), exc) from None
+                raise _Abort(Reply(ok=False, refused=True, text=ctx.t(exc.key, **exc.params)), exc,
+                             ctx.request_id) from None
             await warn_estimated_years(ctx)
             if ctx.reply_card is not None and reply.card is None:
                 reply.card = ctx.reply_card
@@ -189,13 +190,22 @@ class Core:
             text = f"{text}\n\n{usage(exc.usage, ctx.t)}"
         return Reply(ok=False, text=text)
 
-    async def _record_refusal(self, event: Event, refused: Refused) -> None:
-        """R25: a refused click changes nothing but leaves its audit row."""
+    async def _record_refusal(self, event: Event, refused: Refused, request_id: int | None) -> None:
+        """R25: a refused click changes nothing but leaves its audit row — naming the request it
+        concerned, what was tried and why it was refused, so the archive's 操作记录 lists it (R22)."""
         async with self.db.uow() as uow:
             ctx = await self._context(uow, event)
+            tried = getattr(event, "action_id", "") or getattr(event, "form_id", "")
+            if isinstance(event, CommandInvoked):
+                try:
+                    tried = "/" + parse(event.text).verb
+                except CommandError:  # it parsed a moment ago; never fail the refusal's row on it
+                    tried = "/"
             uow.append(AuditEvent, workspace_id=ctx.workspace.id, actor_id=ctx.actor.id if ctx.actor else None,
-                       action="click.refused", subject=getattr(event, "action_id", "") or "command",
-                       detail={"reason": refused.key, "value": getattr(event, "value", {}) or {}},
+                       request_id=request_id, action="click.refused",
+                       subject=getattr(event, "action_id", "") or "command",
+                       detail={"reason": refused.key, "params": {k: str(v) for k, v in refused.params.items()},
+                               "tried": tried, "value": getattr(event, "value", {}) or {}},
                        at=ctx.now)
 
     async def fire_timer(self, uow: UnitOfWork, timer: Timer) -> None:

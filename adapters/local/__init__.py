@@ -10,6 +10,13 @@ def load_settings() -> Any:
     return LocalSettings()
 
 
+def complete_org(spec: Any) -> Any:
+    """An org file of a local workspace, with the user ids this platform derives (`org.py`)."""
+    from adapters.local.org import complete_org as complete
+
+    return complete(spec)
+
+
 def build(settings: Any, context: Any) -> Any:
     from adapters.local.adapter import LocalAdapter
 

@@ -11,12 +11,11 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from core_support import DEMO_ORG, T, demo_core, say
+from core_support import DEMO_ORG, T, demo_core, demo_spec, say
 from storage.tables import AuditEvent, CollaborationRequest, Confirmation, OutboxMessage
 from workflows.clock import VirtualClock
 from workflows.core import Core
 from workflows.events import ActionInvoked
-from workflows.org import parse_org
 
 FILE = "new\ntitle: 新品详情页改版\ngoal: 提升转化率\ndepts: 技术部、设计部\ndue: 8/15\nstandard: 页面加载时间≤2秒"
 
@@ -123,7 +122,7 @@ async def test_a_deadline_in_a_year_without_an_official_schedule_warns_the_admin
 async def test_the_archive_is_one_readable_file_plus_every_table_as_json_and_csv(db, tmp_path):
     core = Core(db=db, clock=VirtualClock(datetime(2026, 7, 13, 10, tzinfo=ZoneInfo("Asia/Shanghai"))),
                 archive_dir=tmp_path)
-    await core.import_org(parse_org(yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8"))))
+    await core.import_org(demo_spec())
     await to_assigning(core)
     for head, dept in (("wang", 2), ("li", 4), ("huang", 5)):
         assert (await core.handle(click(head, "task.confirm", {"r": 1, "d": dept}, f"a{head}"))).ok
@@ -150,7 +149,7 @@ async def test_an_org_change_takes_effect_on_the_next_click_despite_the_org_cach
     for dept in spec["departments"]:
         if dept["name"] == "技术部":
             dept["head"] = "zheng"  # 郑凯 becomes head of 技术部
-    await core.import_org(parse_org(spec))
+    await core.import_org(demo_spec(spec))
     refused = await core.handle(click("li", "task.confirm", {"r": 1, "d": 4}, "o1"))
     assert refused.refused
     assert (await core.handle(click("zheng", "task.confirm", {"r": 1, "d": 4}, "o2"))).ok

@@ -3,11 +3,9 @@ an answer, and a refused or malformed one writes nothing (DESIGN rule 7)."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,10 +14,9 @@ from workflows.clock import VirtualClock
 from workflows.grammar.commands import VERB_ALIASES
 from workflows.core import Core
 from workflows.events import ActionInvoked, CommandInvoked, FormSubmitted, Tenant
-from workflows.org import parse_org
+from core_support import demo_spec
 from workflows.router import ACTIONS, FORMS
 
-DEMO_ORG = Path(__file__).resolve().parents[2] / "bot" / "data" / "demo_org.yaml"
 T = Tenant("local", "demo")
 WORDS = sorted(VERB_ALIASES) + ["XT-2026-001", "XT-2026-001#1", "#2", "紧急", "通过", "返工", "高"]
 FIELDS = ["名称", "协作部门", "截止", "任务", "负责", "描述", "title", "due", "depts", "checks", "tasks", "自检"]
@@ -38,7 +35,7 @@ async def core(tmp_path):
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
     core = Core(db=db, clock=VirtualClock(datetime(2026, 7, 13, 10, tzinfo=ZoneInfo("Asia/Shanghai"))))
     await db.create_all()
-    await core.import_org(parse_org(yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8"))))
+    await core.import_org(demo_spec())
     for n, (who, line) in enumerate([
             ("sun", "new\ntitle: 改版\ngoal: 转化\ndepts: 技术部\ndue: 8/15\nstandard: 加载≤2秒"),
             ("sun", "issue XT-2026-001 紧急 接口超时")]):

@@ -16,6 +16,7 @@ from storage.tables import (Acceptance, ArchiveDocument, AuditEvent, Collaborati
                             ActionItem, Meeting, Memo, ResourceLine, Vote,
                             WeeklyReport)
 from workflows.changes.cards import plan_text
+from workflows.grammar.commands import VERB_ALIASES
 from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import tasks_of
 
@@ -83,6 +84,30 @@ def _words(ctx: Ctx, prefix: str, value: Any) -> str:
     return str(value) if text == key else text
 
 
+def _tried(ctx: Ctx, tried: str) -> str:
+    """What someone tried, as they would name it: a button's or form's words, or the command as
+    typed in the workspace's language (`/协作 归档`, `/collab archive`)."""
+    if tried.startswith("/"):
+        verb = tried[1:]
+        if ctx.workspace.locale.lower().startswith("zh") and VERB_ALIASES.get(verb):
+            return f"/协作 {VERB_ALIASES[verb][0]}"
+        return f"/collab {verb}" if verb else "/collab"
+    return _words(ctx, "audit", tried)
+
+
+def audit_line(ctx: Ctx, x: dict[str, Any]) -> str:
+    """One row of the 操作记录: when, who, what — and for a refused click (R24/R25) what was tried
+    and why it was refused, in words."""
+    who = ctx.person_name(x["actor_id"]) if x["actor_id"] else ctx.t("archive.bot")
+    detail = x["detail"] or {}
+    if x["action"] == "click.refused":
+        what = _tried(ctx, str(detail.get("tried") or x["subject"] or ""))
+        why = ctx.t(detail["reason"], **detail.get("params", {})) if detail.get("reason") else "—"
+        return f"{_local(ctx, x['at'])} · {who} · " + ctx.t("archive.refused", what=what, why=why)
+    reason = f" ({detail['reason']})" if detail.get("reason") else ""
+    return f"{_local(ctx, x['at'])} · {who} · {_words(ctx, 'audit', x['action'])}{reason}"
+
+
 def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
     """The document a person opens (R22): the request form, then every table in order — local
     times and the workspace's words, never raw codes or Python values."""
@@ -133,8 +158,8 @@ def render_markdown(ctx: Ctx, name: str, data: dict[str, Any]) -> str:
         ("archive.votes", data["votes"], lambda x: f"{ctx.dept_name(x['department_id'])} · {t('verdict.' + x['verdict'])}"
                                                  f" · {people(x['person_id'])} · {x['reason']} · {at(x['voted_at'])}"),
         ("archive.lessons", r["lessons"], lambda x: f"{x['who']} ({x['at']}): {x['text']}"),
-        ("archive.audit", data["audit_trail"], lambda x: f"{at(x['at'])} · {people(x['actor_id']) if x['actor_id'] else t('archive.bot')}"
-                                                        f" · {_words(ctx, 'audit', x['action'])}" + (f" ({x['detail']['reason']})" if (x['detail'] or {}).get('reason') else "")),
+        ("archive.notes", data.get("notes", []), lambda x: f"{x['who']} ({x['at']}): {x['text']}"),
+        ("archive.audit", data["audit_trail"], lambda x: audit_line(ctx, x)),
     ]
     for key, rows, fmt in sections:
         lines += ["", f"## {t(key)}", ""] + ([f"- {fmt(x)}" for x in rows] or ["—"])
@@ -146,6 +171,7 @@ async def build(ctx: Ctx, request: CollaborationRequest) -> ArchiveDocument:
     name = archive_name(request, ctx.dept_name(request.initiating_department_id), created)
     data = await collect(ctx, request)
     doc = await ctx.uow.first(select(ArchiveDocument).where(ArchiveDocument.request_id == request.id))
+    data["notes"] = list(((doc.data if doc else None) or {}).get("notes", []))  # the lead side's notes stay
     if doc is None:
         doc = ArchiveDocument(request_id=request.id, name=name, markdown="", created_at=ctx.now,
                               updated_at=ctx.now, retain_until=ctx.today.replace(

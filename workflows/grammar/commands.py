@@ -27,6 +27,7 @@ VERB_ALIASES: dict[str, tuple[str, ...]] = {
     "status": ("状态",), "board": ("看板",), "change": ("变更",), "deliver": ("交付",),
     "accept": ("验收",), "feedback": ("反馈",), "reply": ("答复",), "revise": ("修订",),
     "dispute": ("争议",), "lesson": ("复盘",), "archive": ("归档",), "cancel": ("取消",),
+    "archive_file": ("档案", "归档文件", "archive-file", "archive file"),  # R22: get it, or add a note
     "help": ("帮助",), "receive": ("确认接收", "接收"),
     "risk": ("风险", "风险登记"), "action": ("行动项",),
     "kickoff": ("启动会",), "minutes": ("纪要", "会议纪要"), "memo": ("备忘录", "协作备忘录"),
@@ -65,6 +66,7 @@ SPECS: dict[str, VerbSpec] = {
     "dispute": VerbSpec(default_field="desc", needs_text=True),  # R15
     "lesson": VerbSpec(needs_text=True),  # R23
     "archive": VerbSpec(keywords=("force",)),  # R22: "force" archives with issues still open
+    "archive_file": VerbSpec(default_field="notes"),  # R22: the archive; with text, a note (lead side)
     "cancel": VerbSpec(default_field="reason", needs_text=True),
     "help": VerbSpec(ref="none"),
     "receive": VerbSpec(),  # R28
@@ -81,6 +83,10 @@ SPECS: dict[str, VerbSpec] = {
 
 _ALIAS_TO_VERB = {a.casefold(): v for v, aliases in VERB_ALIASES.items() for a in (v, *aliases)}
 _CJK_VERBS = sorted((a for a in _ALIAS_TO_VERB if not a.isascii()), key=len, reverse=True)
+# verbs of two words (`archive file`), tried before the one-word verb they start with
+_WORDS_VERB = re.compile(r"(%s)(?=\s|$)" % "|".join(
+    re.escape(a).replace(r"\ ", r"\s+") for a in sorted((a for a in _ALIAS_TO_VERB if " " in a), key=len, reverse=True)),
+    re.IGNORECASE)
 _PREFIX = re.compile(r"[/／]\s*(?:collab(?![A-Za-z])|协作)\s*", re.IGNORECASE)
 _REF = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ][A-Za-z0-9Ａ-Ｚａ-ｚ０-９_\-－]*")
 _SUB = re.compile(r"\s*[#＃]\s*(\d*)")
@@ -143,6 +149,8 @@ def parse(text: str) -> Command:
 
 
 def _verb(rest: str) -> tuple[str, str]:
+    if words := _WORDS_VERB.match(rest.lstrip()):
+        return _ALIAS_TO_VERB[" ".join(words.group(1).split()).casefold()], rest.lstrip()[words.end():]
     token = _TOKEN.match(rest.lstrip())
     word = unicodedata.normalize("NFKC", token.group(0)).casefold() if token else ""
     if word in _ALIAS_TO_VERB:

@@ -78,6 +78,7 @@ VERB_FIELDS: dict[str, tuple[str, ...]] = {
     "change": ("reason", "impact", "due", "scope", "tasks"),
     "deliver": ("deliverables", "checks"),
     "accept": ("notes", "rework_due"),
+    "archive_file": ("notes",),  # R22 a note on the archive
     "cancel": ("reason",),
     "dispute": ("desc", "dept", "depts"),  # R15: the other side(s), by name
     "risk": ("desc", "dept", "countermeasure", "trigger", "probability", "impact", "owner"),  # R32

@@ -61,6 +61,7 @@ class Ctx:
     exports: list[Any] = field(default_factory=list)  # archive documents to write after commit
     org: Org | None = None
     links: "Links | None" = None  # where personal board links point (`serve` with a secret)
+    request_id: int | None = None  # the request this event reached (set by the guard): a refusal names it
 
     def __post_init__(self) -> None:
         self.policy: Policy = policy_for(self.workspace.settings)

@@ -83,10 +83,7 @@ def problems(spec: "OrgSpec", *, platforms: tuple[str, ...]) -> list[Problem]:
     for i, p in enumerate(spec.people):
         if p.department and p.department not in names:
             found.append((("people", i, "department"), f"person {p.id}: department '{p.department}' is not defined"))
-        ids = dict(p.identities)
-        if spec.workspace.platform == "local":
-            ids.setdefault("local", p.id)
-        for platform, external in ids.items():
+        for platform, external in p.identities.items():
             other = owner.setdefault((platform, external), p.id)
             if other != p.id:
                 found.append((("people", i, "identities", platform),

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from workflows.org.model import OrgError, OrgSpec, parse_org
+from workflows.org.model import Complete, OrgError, OrgSpec, parse_org
 from workflows.org.checks import Loc
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser: a 2,000-person file in ms
@@ -26,7 +26,7 @@ def _lines(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:
             _lines(item, (*path, i), out)
 
 
-def load_org_text(text: str) -> OrgSpec:
+def load_org_text(text: str, *, complete: Complete | None = None) -> OrgSpec:
     """Parse and validate; OrgError lists every problem with its line. The lines come from a
     second pass over the text, taken only when there is a problem to place."""
     try:
@@ -37,23 +37,24 @@ def load_org_text(text: str) -> OrgSpec:
         problem = getattr(exc, "problem", None) or str(exc)
         raise OrgError([f"{where}: malformed YAML: {problem}"]) from None
     try:
-        return parse_org(data)
+        return parse_org(data, complete=complete)
     except OrgError:
         lines: dict[Loc, int] = {}
         node = yaml.compose(text, Loader=_Loader)
         if node is not None:
             _lines(node, (), lines)
-        return parse_org(data, lines=lines)
+        return parse_org(data, lines=lines, complete=complete)
 
 
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def read_org_file(path: Path) -> tuple[OrgSpec, str]:
-    """(spec, hash). OSError and UnicodeDecodeError become an OrgError naming the file."""
+def read_org_file(path: Path, *, complete: Complete | None = None) -> tuple[OrgSpec, str]:
+    """(spec, hash). OSError and UnicodeDecodeError become an OrgError naming the file.
+    `complete`: the workspace platform's additions (`adapters.registry.complete_org`)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise OrgError([f"{path}: cannot read: {exc}"]) from None
-    return load_org_text(text), digest(text)
+    return load_org_text(text, complete=complete), digest(text)

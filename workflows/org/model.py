@@ -17,7 +17,7 @@ department, roles and platform ids — their rows stay for the history (audit tr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import col, delete, select
@@ -86,12 +86,20 @@ def where(loc: Loc, lines: dict[Loc, int] | None) -> str:
     return path or "the file"
 
 
-def parse_org(data: Any, *, lines: dict[Loc, int] | None = None) -> OrgSpec:
-    """Validate a loaded org document; OrgError lists every problem found, with its line."""
+# what a platform's adapter adds to a file of its workspace before it is checked (e.g. user ids
+# it derives from the org's own keys): the core knows no platform's conventions
+Complete = Callable[["OrgSpec"], "OrgSpec"]
+
+
+def parse_org(data: Any, *, lines: dict[Loc, int] | None = None, complete: Complete | None = None) -> OrgSpec:
+    """Validate a loaded org document; OrgError lists every problem found, with its line.
+    `complete` (the platform adapter's) runs before the checks, so what it adds is checked too."""
     try:
         spec = OrgSpec.model_validate(data)
     except ValidationError as exc:
         raise OrgError([f"{where(tuple(e['loc']), lines)}: {e['msg']}" for e in exc.errors()]) from None
+    if complete is not None:
+        spec = complete(spec)
     found = problems(spec, platforms=PLATFORMS)
     if found:
         raise OrgError([f"{where(loc, lines)}: {message}" for loc, message in found])
@@ -102,8 +110,7 @@ def parse_org(data: Any, *, lines: dict[Loc, int] | None = None) -> OrgSpec:
 
 
 def _identity(spec: OrgSpec, person: PersonSpec) -> str | None:
-    platform = spec.workspace.platform
-    return person.identities.get(platform) or (person.id if platform == "local" else None)
+    return person.identities.get(spec.workspace.platform) or None
 
 
 def wanted(spec: OrgSpec) -> dict[str, Any]:

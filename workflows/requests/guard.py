@@ -22,6 +22,7 @@ async def open_request(ctx: Ctx, *, doing: str, number: str | None = None, reque
         request = await request_by_id(ctx, request_id, lock=lock)
     else:
         request = await request_by_number(ctx, number, lock=lock)
+    ctx.request_id = request.id  # a refusal from here on is about this request (its audit row says so)
     require(ctx, request, doing)
     return request
 

@@ -64,6 +64,9 @@ BOTH_LANGUAGES = [
     (f"lesson {REF} freeze specs early", f"复盘 {REF} freeze specs early",
      Command(verb="lesson", ref=REF, text="freeze specs early")),
     (f"archive {REF}", f"归档 {REF}", Command(verb="archive", ref=REF)),
+    (f"archive file {REF}", f"档案 {REF}", Command(verb="archive_file", ref=REF)),  # R22
+    (f"archive-file {REF} notes: plan a week earlier", f"归档文件{REF} 备注: plan a week earlier",
+     Command(verb="archive_file", ref=REF, fields={"notes": "plan a week earlier"})),
     (f"receive {REF}", f"确认接收 {REF}", Command(verb="receive", ref=REF)),  # R28
     (f"risk {REF}", f"风险 {REF}", Command(verb="risk", ref=REF)),  # R32
     (f"action {REF}", f"行动项 {REF}", Command(verb="action", ref=REF)),  # R31

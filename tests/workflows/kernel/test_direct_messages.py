@@ -1,7 +1,7 @@
 """A direct message needs the person's user id on the workspace's platform: on Slack or Feishu
 someone the org file names but who was never linked (no id, no email the platform knows) gets
-no message row that could only fail, and the gap is logged; on the local platform the org key
-is the user id."""
+no message row that could only fail, and the gap is logged (the local platform's own user ids:
+tests/adapters/local/test_local_org.py)."""
 from __future__ import annotations
 
 import logging
@@ -40,9 +40,3 @@ async def test_a_person_with_no_slack_id_gets_no_undeliverable_dm(db, caplog):
     assert rows == [("urgent", "U_LIU")]  # 赵总 has an email but no Slack id linked yet
     assert "no slack user id for 赵总" in caplog.text
 
-
-async def test_on_the_local_platform_the_org_key_is_the_user_id(db):
-    org = ORG.replace(f"platform: slack, id: {TEAM}", "platform: local, id: demo")
-    await Core(db=db, clock=VirtualClock(NOW)).import_org(parse_org(yaml.safe_load(org)))
-    assert await ping_everyone(db, "local:demo", ["liu", "zhao"]) == [
-        ("urgent", "liu"), ("urgent", "zhao")]

@@ -33,6 +33,7 @@ COMMAND_LINES = {
     "cancel": ("sun", f"/协作 取消 {NUMBER} 原因: 项目叫停"),
     "archive": ("wang", f"/协作 归档 {NUMBER} 强制"),  # its issues are still open
     "lesson": ("zheng", f"/协作 复盘 {NUMBER} 接口文档要先行"),
+    "archive_file": ("sun", f"/协作 档案 {NUMBER} 备注: 下次提前排期"),  # R22: a note, once archived
     "show": ("sun", f"/协作 查看 {NUMBER}"),
     "board": ("sun", f"/协作 看板 {NUMBER}"),
     "list": ("sun", "/协作 列表"),
@@ -138,11 +139,11 @@ async def test_a_closed_request_refuses_every_change(platform, state: str) -> No
         assert answer["ok"] is False, (action_id, answer)
     for command, (who, text) in COMMAND_LINES.items():
         if command in VIEWING or (command == "lesson" and state != "cancelled") or (
-                command == "archive" and state == "completed"):
+                command == "archive" and state == "completed") or (command == "archive_file" and state == "archived"):
             continue
         answer = await platform.say(who, text)
         assert answer["ok"] is False, (command, answer)
-        if command not in ("assign", "deliver", "accept", "archive"):  # those answer their own rule first
+        if command not in ("assign", "deliver", "accept", "archive", "archive_file"):  # their own rule first
             assert NUMBER in answer["reply"] and "查看" in answer["reply"], (command, answer)
     await platform.settle()
     assert await _snapshot(platform) == before
@@ -154,3 +155,5 @@ async def test_a_closed_request_refuses_every_change(platform, state: str) -> No
     if state != "cancelled":
         assert (await platform.say(*COMMAND_LINES["lesson"]))["ok"]
         assert (await _snapshot(platform))["request"][2][-1]["text"] == "接口文档要先行"
+    if state == "archived":  # and the initiating department's notes on the archive (R22)
+        assert (await platform.say(*COMMAND_LINES["archive_file"]))["ok"]

@@ -15,7 +15,7 @@ from workflows.core import Core
 from workflows.events import CommandInvoked, Tenant
 from workflows.i18n import translator
 from workflows.requests.listing import ListPage, ListRow, page_number, render_page
-from workflows.org import parse_org
+from core_support import demo_spec
 
 DEMO_ORG = Path(__file__).resolve().parents[3] / "bot" / "data" / "demo_org.yaml"
 T = Tenant("local", "demo")
@@ -25,7 +25,7 @@ NOW = datetime(2026, 7, 13, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
 @pytest.fixture
 async def core(db):
     core = Core(db=db, clock=VirtualClock(NOW))
-    await core.import_org(parse_org(yaml.safe_load(DEMO_ORG.read_text(encoding="utf-8"))))
+    await core.import_org(demo_spec())
     async with db.uow() as uow:  # 45 requests in g1, 5 in g2 (rows, not 50 filings: this is about reading)
         for n in range(1, 51):
             uow.add(CollaborationRequest(workspace_id="local:demo", number=f"XT-2026-{n:03d}", title=f"需求{n}",
