@@ -87,4 +87,6 @@ async def test_a_risk_whose_trigger_is_a_task_going_delayed_raises_itself_when_i
     [dev] = titled(await platform.messages(), "风险 R1 已触发")
     assert "页面开发" in str(dev["card"])
     async with platform.app.db.uow() as uow:
-        assert [r.state for r in await uow.all(select(Risk).order_by(Risk.seq))] == ["raised", "raised"]
+        rows = await uow.all(select(Risk).order_by(Risk.seq))
+    # … and #2, more than 3 working days late on the way, entered R11's built-in risk (R3)
+    assert [(r.state, r.builtin) for r in rows] == [("raised", ""), ("raised", ""), ("raised", "late")]
