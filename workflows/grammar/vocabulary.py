@@ -53,8 +53,9 @@ def delayed_task(text: str) -> int | None:
     return int(m.group(1)) if m and any(w in text.casefold() for w in words) else None
 
 
-# R32: a risk trigger that names an issue of the request (`问题#2`, `问题2未解决`, `issue #2`)
-ISSUE_REF = re.compile(r"(?:问题|issue)\s*[#＃]?\s*(\d+)", re.IGNORECASE)
+# R32: a risk trigger that names an issue of the request (`问题#2`, `问题2未解决`, `issue #2`); in
+# English the `#` is needed, so "legal issue 2 weeks out" stays a condition people watch
+ISSUE_REF = re.compile(r"(?:问题\s*[#＃]?|issue\s*[#＃])\s*(\d+)", re.IGNORECASE)
 
 
 def linked_issue(text: str) -> int | None:

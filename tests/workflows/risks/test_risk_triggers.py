@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
 from harness import running_request
 from storage.tables import AuditEvent, Issue, Person, Risk
+from workflows.grammar.vocabulary import linked_issue
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -57,6 +59,14 @@ async def test_r11_is_a_builtin_risk_that_raises_its_issue_and_tells_each_person
     assert "风险 R1 任务2「视觉设计」" not in str(weekly["card"])  # its issue (#1) is still listed
 
 
+@pytest.mark.parametrize("trigger, seq", [
+    ("问题#2", 2), ("问题2未解决", 2), ("问题 ＃3 仍未解决", 3), ("issue #2 unresolved", 2), ("Issue#7", 7),
+    ("legal issue 2 weeks out", None), ("发现2个问题", None), ("#1 延期", None), ("7/20", None),
+])
+def test_which_triggers_name_an_issue(trigger: str, seq: int | None) -> None:
+    assert linked_issue(trigger) == seq
+
+
 async def test_a_risk_watching_an_issue_raises_itself_when_that_issue_is_still_unresolved_at_its_deadline(platform):
     await running_request(platform)  # Mon 2026-07-13
     for desc in ("支付接口文档缺失", "图标授权待确认"):
@@ -64,7 +74,7 @@ async def test_a_risk_watching_an_issue_raises_itself_when_that_issue_is_still_u
     watch = await platform.say("sun", "/协作 风险 XT-2026-001\n描述: 接口联调无法开始\n责任部门: 技术部\n"
                                       "触发条件: 问题#1 未解决\n应对措施: 启用模拟接口\n影响: 高\n负责人: 吴磊")
     assert watch["ok"], watch["reply"]
-    assert (await platform.say("huang", "/collab risk XT-2026-001\ndesc: icons late\ntrigger: issue 2 unresolved"))["ok"]
+    assert (await platform.say("huang", "/collab risk XT-2026-001\ndesc: icons late\ntrigger: issue #2 unresolved"))["ok"]
     unknown = await platform.say("sun", "/协作 风险 XT-2026-001\n描述: x\n触发条件: 问题#9 未解决")
     assert unknown["ok"] is False and "#9" in unknown["reply"]  # no such issue: nothing registered
     assert (await platform.say("wu", "/协作 解决 XT-2026-001#2 已取得授权"))["ok"]
