@@ -84,12 +84,12 @@ async def propose(ctx: Ctx, *, number: str | None, draft: ChangeDraft) -> Reply:
     old = {"due": request.due_date.isoformat() if request.due_date else None,
            "tasks": {seq: by_seq[seq].due_date.isoformat() for seq in proposal.get("tasks", {})
                      if by_seq[seq].due_date},
-           "scope": request.standard if "scope" in proposal else None,
-           "scope_in": request.scope_in if moves_scope else None,
-           "scope_out": request.scope_out if moves_scope else None}
+           "scope": request.standard if "scope" in proposal else None}
     change = PlanChange(request_id=request.id, seq=await next_seq(ctx, PlanChange, request.id), reason=reason,
                         impact=draft.impact, proposal=proposal,
-                        old_plan={k: v for k, v in old.items() if v}, proposed_by=ctx.actor.id,
+                        old_plan={k: v for k, v in old.items() if v} | (  # the scope as it was, even empty
+                            {"scope_in": request.scope_in, "scope_out": request.scope_out} if moves_scope else {}),
+                        proposed_by=ctx.actor.id,
                         proposed_at=ctx.now)
     ctx.uow.add(change)
     await ctx.uow.flush()

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 
 from sqlmodel import col, select
 
-from storage.tables import CollaborationRequest, Issue, Risk, Task, Timer
+from storage.tables import CollaborationRequest, Issue, Risk
 from workflows.cards import Card
 from workflows.errors import Refused, UserError
 from workflows.events import Reply

@@ -21,7 +21,9 @@ async def test_a_change_that_moves_scope_says_so_and_the_scope_moves_when_every_
                                          "新增范围: 移动端适配、埋点\n移出范围: 支付流程")
     assert proposed["ok"], proposed["reply"]
     [card] = [m for m in await platform.messages() if "计划调整 #1" in m["card"]["title"]]
-    assert "范围变更：新增 移动端适配、埋点 / 移出 支付流程" in str(card["card"]["fields"])
+    plans = {f["label"]: f["value"] for f in card["card"]["fields"]}
+    assert plans["新计划"] == "范围变更：新增 移动端适配、埋点 / 移出 支付流程"
+    assert plans["原计划"].endswith("协作范围（范围内） —；不在范围内 —")  # the old plan stays visible, even empty
 
     buttons = await platform.buttons("change.approve")
     for head in ("wang", "li"):
