@@ -28,6 +28,8 @@ class Risk(SQLModel, table=True):
     trigger: str = ""  # the condition as written
     trigger_date: date | None = None  # a date trigger: the bot raises the issue that morning
     trigger_task_id: int | None = Field(default=None, foreign_key="task.id")  # "#1 延期": that task going 延期
+    trigger_issue_id: int | None = Field(default=None, foreign_key="issue.id")  # "问题#2": unresolved at its 解决时限
+    builtin: str = Field(default="", sa_column_kwargs={"server_default": ""})  # "late": R11, entered by the bot
     probability: str = "medium"  # high / medium / low
     impact: str = "medium"
     owner_id: int = Field(foreign_key="person.id")

@@ -107,13 +107,17 @@ async def _delivery(ctx: Ctx, *, delivery_id: int | None, number: str | None
 
 
 async def accept(ctx: Ctx, *, verdict: Verdict, delivery_id: int | None = None, number: str | None = None,
-                 notes: str | None = None, rework_due: str = "", by_panel: bool = False) -> Reply:
+                 notes: str | None = None, rework_due: str = "", decided_by: int | None = None) -> Reply:
     """R20: the initiating department records the verdict against the agreed standards (R35:
-    under a unanimous panel, the votes do). 不通过 and 返工 need their reason (`None`: the button
-    asks first) and set a rework deadline, which the delivering side is sent."""
+    under a unanimous panel, the votes do — `decided_by` is whose name the verdict is recorded
+    in, while the audit row names the voter whose vote settled it). 不通过 and 返工 need their
+    reason (`None`: the button asks first) and set a rework deadline, which the delivering side
+    is sent."""
     request, delivery = await _delivery(ctx, delivery_id=delivery_id, number=number)
-    if ctx.actor is None or ctx.actor.id not in authz.may_accept(ctx, request):
+    by_panel = decided_by is not None
+    if not by_panel and (ctx.actor is None or ctx.actor.id not in authz.may_accept(ctx, request)):
         raise Refused("refused.accept", dept=ctx.dept_name(request.initiating_department_id))
+    decider = decided_by if by_panel else ctx.actor.id  # type: ignore[union-attr]
     if not by_panel and not manual_allowed(request):
         raise UserError("error.panel_decides", number=request.number)
     decided = await ctx.uow.first(select(Acceptance).where(Acceptance.delivery_id == delivery.id))
@@ -138,14 +142,14 @@ async def accept(ctx: Ctx, *, verdict: Verdict, delivery_id: int | None = None, 
         if due < ctx.today:
             raise UserError("error.date_in_past", field="rework_due", day=due.isoformat())
     ctx.uow.add(Acceptance(request_id=request.id, delivery_id=delivery.id, verdict=str(verdict), notes=notes,
-                           rework_due=due, decided_by=ctx.actor.id, decided_at=ctx.now))
+                           rework_due=due, decided_by=decider, decided_at=ctx.now))
     before = request.state
     request.state, request.updated_at = REQUEST.next(before, verdict), ctx.now
     audit.record(ctx, action=f"acceptance.{verdict}", subject=keys.delivery_card(delivery.id), request_id=request.id,
                  before=before, after=request.state,
                  detail={"round": delivery.round, "rework_due": due.isoformat() if due else None})
     outbox.show(ctx, conversation=request.conversation, card_key=keys.delivery_card(delivery.id),
-                card=delivery_card(ctx, request, delivery, verdict=verdict, notes=notes, by=ctx.actor.id,
+                card=delivery_card(ctx, request, delivery, verdict=verdict, notes=notes, by=decider,
                                   rework_due=due))
     outbox.show(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request))
@@ -160,7 +164,7 @@ async def accept(ctx: Ctx, *, verdict: Verdict, delivery_id: int | None = None, 
     outbox.announce(ctx, conversation=request.conversation, people=delivering, card=Card(
         title=ctx.t("verdict_notice.title", number=request.number, round=delivery.round,
                     verdict=ctx.t(f"verdict.{verdict}")), tone="warning",
-        text=ctx.t("verdict_notice.text", who=ctx.actor.name, reason=notes, day=due.isoformat()),
+        text=ctx.t("verdict_notice.text", who=ctx.person_name(decider), reason=notes, day=due.isoformat()),
         mentions=mentions(ctx, delivering)))
     timers.set_timer(ctx, kind=REWORK_DUE, subject=keys.delivery_card(delivery.id), request_id=request.id,
                      due_at=overdue_at(ctx, due), delivery=delivery.id)

@@ -17,7 +17,29 @@ def plan_text(ctx: Ctx, plan: dict) -> str:
         parts.append(ctx.t("change.task_due", seq=seq, day=day))
     if plan.get("scope"):
         parts.append(f"{ctx.t('field.scope')} {plan['scope']}")
+    if plan.get("scope_add") or plan.get("scope_drop"):  # a proposal: the moves, in words (R34)
+        parts.append(scope_moves(ctx, plan))
+    elif "scope_in" in plan or "scope_out" in plan:  # the plan it replaces: the scope as it was
+        parts += [f"{ctx.t('field.in_scope')} {plan.get('scope_in') or '—'}",
+                  f"{ctx.t('field.out_scope')} {plan.get('scope_out') or '—'}"]
     return ctx.join_items(parts) or "—"
+
+
+def scope_moves(ctx: Ctx, plan: dict) -> str:
+    """`范围变更：新增 移动端适配、埋点 / 移出 支付流程` — empty when the change keeps the scope."""
+    moves = [ctx.t(f"change.scope_{k}", items=ctx.join(plan[f"scope_{k}"]))
+             for k in ("add", "drop") if plan.get(f"scope_{k}")]
+    return ctx.t("change.scope_change", moves=" / ".join(moves)) if moves else ""
+
+
+def applied_card(ctx: Ctx, request: CollaborationRequest, change: PlanChange) -> Card:
+    """The group is told the change took effect — with the scope as it now stands, if it moved."""
+    lines = [ctx.t("change.applied.text", plan=plan_text(ctx, change.proposal))]
+    if scope_moves(ctx, change.proposal):
+        lines += [ctx.t("change.scope_now_in", items=request.scope_in or "—"),
+                  ctx.t("change.scope_now_out", items=request.scope_out or "—")]
+    return Card(title=ctx.t("change.applied.title", number=request.number, seq=change.seq), tone="success",
+                text="\n".join(lines))
 
 
 def change_card(ctx: Ctx, request: CollaborationRequest, change: PlanChange, involved: list[int],

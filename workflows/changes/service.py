@@ -22,7 +22,9 @@ from workflows.requests.service import parse_day
 from workflows.tasks.deadlines import TASK_TIMERS, schedule_task_timers
 from workflows.tasks.machine import TASK, TaskStatus
 from workflows.kernel.signoff import all_signed, sign
-from workflows.changes.cards import change_card
+from workflows.changes.cards import applied_card, change_card
+from workflows.changes.scope import clash, move_scope
+from workflows.grammar.vocabulary import names
 from workflows.requests.cards import request_card
 from workflows.tasks.cards import raci_card
 from workflows.changes.machine import ChangeState
@@ -36,12 +38,15 @@ class ChangeDraft:
     due: str = ""
     tasks: dict[int, str] = field(default_factory=dict)  # task seq → new due date (as typed)
     scope: str = ""
+    scope_add: list[str] = field(default_factory=list)  # R34: items the collaboration now covers
+    scope_drop: list[str] = field(default_factory=list)  # … and items moved out of it
 
     @classmethod
     def of(cls, fields: Mapping[str, Any], *, text: str = "") -> "ChangeDraft":
         get = lambda k: str(fields.get(k) or "").strip()  # noqa: E731
         return cls(reason=get("reason") or text.strip(), impact=get("impact"), due=get("due"),
-                   tasks={int(k): str(v) for k, v in (fields.get("tasks") or {}).items()}, scope=get("scope"))
+                   tasks={int(k): str(v) for k, v in (fields.get("tasks") or {}).items()}, scope=get("scope"),
+                   scope_add=names(fields.get("in_scope")), scope_drop=names(fields.get("out_scope")))
 
 
 async def propose(ctx: Ctx, *, number: str | None, draft: ChangeDraft) -> Reply:
@@ -67,6 +72,13 @@ async def propose(ctx: Ctx, *, number: str | None, draft: ChangeDraft) -> Reply:
         proposal.setdefault("tasks", {})[str(seq)] = parse_day(ctx, day, field="tasks").isoformat()
     if draft.scope:
         proposal["scope"] = draft.scope
+    moves_scope = bool(draft.scope_add or draft.scope_drop)
+    if moves_scope:  # R34: said explicitly — what joins the scope and what leaves it
+        if both := clash(draft.scope_add, draft.scope_drop):
+            raise UserError("error.scope_both", field="out_scope", item=both)
+        proposal.update({"scope_add": draft.scope_add, "scope_drop": draft.scope_drop})
+        proposal["scope_in"], proposal["scope_out"] = move_scope(
+            request.scope_in, request.scope_out, add=draft.scope_add, drop=draft.scope_drop, sep=ctx.t("list.sep"))
     if not proposal:
         raise UserError("error.change_empty", usage="change")
     old = {"due": request.due_date.isoformat() if request.due_date else None,
@@ -75,7 +87,9 @@ async def propose(ctx: Ctx, *, number: str | None, draft: ChangeDraft) -> Reply:
            "scope": request.standard if "scope" in proposal else None}
     change = PlanChange(request_id=request.id, seq=await next_seq(ctx, PlanChange, request.id), reason=reason,
                         impact=draft.impact, proposal=proposal,
-                        old_plan={k: v for k, v in old.items() if v}, proposed_by=ctx.actor.id,
+                        old_plan={k: v for k, v in old.items() if v} | (  # the scope as it was, even empty
+                            {"scope_in": request.scope_in, "scope_out": request.scope_out} if moves_scope else {}),
+                        proposed_by=ctx.actor.id,
                         proposed_at=ctx.now)
     ctx.uow.add(change)
     await ctx.uow.flush()
@@ -143,6 +157,8 @@ async def _apply(ctx: Ctx, request, change: PlanChange, tasks) -> None:
         request.due_date = date.fromisoformat(p["due"])
     if p.get("scope"):
         request.standard = p["scope"]
+    if "scope_in" in p:  # R34: the scope the heads signed (one open change at a time: still current)
+        request.scope_in, request.scope_out = p["scope_in"], p.get("scope_out", "")
     for task in tasks:
         new_due = (p.get("tasks") or {}).get(str(task.seq))
         if new_due:
@@ -154,7 +170,8 @@ async def _apply(ctx: Ctx, request, change: PlanChange, tasks) -> None:
     request.updated_at = ctx.now
     audit.record(ctx, action="change.apply", subject=keys.change_card(change.id), request_id=request.id,
                  before=str(change.old_plan), after=str(p))
-    # cards tell the truth: the request card and the split show the new plan
+    # everyone hears that it took effect, scope moves said in words (R34); the cards tell the truth
+    outbox.post(ctx, conversation=request.conversation, card=applied_card(ctx, request, change))
     outbox.show(ctx, conversation=request.conversation, card_key=keys.request_card(request.id),
                 card=request_card(ctx, request))
     outbox.show(ctx, conversation=request.conversation, card_key=keys.raci_card(request.id),

@@ -55,8 +55,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "first_sync": ("first-sync", "首次同步日期", "首次同步"),
     "decisions": ("会议决定", "决定", "决议"),
     "items": ("actions", "行动项"),
-    "in_scope": ("in-scope", "协作范围", "范围内"),  # R34
-    "out_scope": ("out-of-scope", "out_of_scope", "不在范围", "范围外"),
+    "in_scope": ("in-scope", "协作范围", "范围内", "新增范围", "scope-add", "add-scope"),  # R34 (R17: added)
+    "out_scope": ("out-of-scope", "out_of_scope", "不在范围", "范围外", "移出范围", "scope-drop", "drop-scope"),
     "clause": ("breach", "违约处理", "违约条款"),  # R30
     "people": ("headcount", "人员", "人数"),  # R33
     "days": ("person-days", "人天", "工时"),
@@ -75,7 +75,7 @@ VERB_FIELDS: dict[str, tuple[str, ...]] = {
               "deadline", "support_needed"),
     "resolve": ("solution",),
     "status": ("risk",),
-    "change": ("reason", "impact", "due", "scope", "tasks"),
+    "change": ("reason", "impact", "due", "scope", "tasks", "in_scope", "out_scope"),  # R34: scope moved
     "deliver": ("deliverables", "checks"),
     "accept": ("notes", "rework_due"),
     "archive_file": ("notes",),  # R22 a note on the archive

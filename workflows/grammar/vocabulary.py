@@ -53,6 +53,17 @@ def delayed_task(text: str) -> int | None:
     return int(m.group(1)) if m and any(w in text.casefold() for w in words) else None
 
 
+# R32: a risk trigger that names an issue of the request (`问题#2`, `问题2未解决`, `issue #2`); in
+# English the `#` is needed, so "legal issue 2 weeks out" stays a condition people watch
+ISSUE_REF = re.compile(r"(?:问题\s*[#＃]?|issue\s*[#＃])\s*(\d+)", re.IGNORECASE)
+
+
+def linked_issue(text: str) -> int | None:
+    """The issue number a trigger names, else None: the risk watches that issue."""
+    m = ISSUE_REF.search(text or "")
+    return int(m.group(1)) if m else None
+
+
 TASK_STATUSES = ("not_started", "in_progress", "done", "delayed")  # R9
 VERDICTS = ("pass", "fail", "rework")  # R20
 

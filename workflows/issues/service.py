@@ -47,6 +47,17 @@ class IssueDraft:
 async def raise_issue(ctx: Ctx, *, number: str | None, draft: IssueDraft) -> Reply:
     """R12: anyone raises; it gets a responsible department, an owner and a deadline."""
     request = await open_request(ctx, number=number, doing="issue", lock=True)
+    if ctx.actor is None:
+        raise UserError("error.no_department")
+    issue = await file_issue(ctx, request=request, draft=draft, raised_by=ctx.actor.id)
+    return Reply(text=ctx.t("reply.issue_raised", ref=issue_ref(request, issue),
+                            dept=ctx.dept_name(issue.responsible_department_id)))
+
+
+async def file_issue(ctx: Ctx, *, request: CollaborationRequest, draft: IssueDraft, raised_by: int) -> Issue:
+    """The issue row, its card and its clocks. `raised_by` is whose issue it is — the person
+    typing, or a risk's owner when the bot raises a met trigger (R32); the audit row names who
+    acted (None for a timer), so the trail never credits someone with what the bot did."""
     if not draft.description:
         raise UserError("error.issue_desc", usage="issue")
     involved = dept_ids(ctx, draft.depts, field="depts")
@@ -65,7 +76,7 @@ async def raise_issue(ctx: Ctx, *, number: str | None, draft: IssueDraft) -> Rep
                   severity="high" if draft.urgent else draft.severity, urgent=draft.urgent,
                   scope=draft.scope, suggestion=draft.suggestion, support=draft.support,
                   responsible_department_id=responsible[0],
-                  owner_id=owner, deadline=deadline, raised_by=ctx.actor.id, raised_at=ctx.now)  # type: ignore[union-attr]
+                  owner_id=owner, deadline=deadline, raised_by=raised_by, raised_at=ctx.now)
     ctx.uow.add(issue)
     await ctx.uow.flush()
     key = keys.issue_card(issue.id)
@@ -78,8 +89,7 @@ async def raise_issue(ctx: Ctx, *, number: str | None, draft: IssueDraft) -> Rep
         outbox.direct(ctx, person_id=owner, card=issue_card(ctx, request, issue))
     timers.set_timer(ctx, kind=escalation.OVERDUE, subject=key, request_id=request.id, due_at=deadline,
                      issue=issue.id)
-    return Reply(text=ctx.t("reply.issue_raised", ref=issue_ref(request, issue),
-                            dept=ctx.dept_name(issue.responsible_department_id)))
+    return issue
 
 
 async def _load(ctx: Ctx, *, issue_id: int | None, number: str | None, seq: int | None,

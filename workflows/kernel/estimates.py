@@ -6,8 +6,8 @@ import logging
 
 from sqlmodel import select
 
-from storage.tables import JobRun, Timer
-from workflows.kernel import outbox
+from storage.tables import JobRun
+from workflows.kernel import outbox, timers
 from workflows.cards import Card
 from workflows.kernel.context import Ctx
 
@@ -15,13 +15,12 @@ log = logging.getLogger("collab.calendar")
 
 
 async def warn_estimated_years(ctx: Ctx) -> None:
-    """Look at the timers this transaction is creating; warn once per (workspace, year)."""
+    """Look at the timers this transaction created; warn once per (workspace, year)."""
     years = {}
-    for row in list(ctx.uow.session.new):
-        if isinstance(row, Timer):
-            day = ctx.calendar.local_date(row.due_at)
-            if ctx.calendar.is_estimated(day):
-                years.setdefault(day.year, day)
+    for row in timers.born(ctx.uow):
+        day = ctx.calendar.local_date(row.due_at)
+        if ctx.calendar.is_estimated(day):
+            years.setdefault(day.year, day)
     for year, day in sorted(years.items()):
         period = f"{ctx.calendar.country}-{year}"
         seen = await ctx.uow.first(select(JobRun).where(

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import update
+from sqlalchemy import inspect, update
 from sqlmodel import col, select
 
 from storage.db import UnitOfWork
 from storage.tables import Timer
+
+_BORN = "timers.born"  # `session.info` key: the timers scheduled in this transaction
 
 def schedule(uow: UnitOfWork, *, workspace_id: str, kind: str, subject: str, due_at: datetime,
              now: datetime, payload: dict[str, Any] | None = None,
@@ -18,7 +20,15 @@ def schedule(uow: UnitOfWork, *, workspace_id: str, kind: str, subject: str, due
     timer = Timer(workspace_id=workspace_id, kind=kind, subject=subject, due_at=due_at,
                   request_id=request_id, payload=payload or {}, created_at=now)
     uow.add(timer)
+    uow.session.info.setdefault(_BORN, []).append(timer)
     return timer
+
+
+def born(uow: UnitOfWork) -> list[Timer]:
+    """The timers this transaction scheduled since the last call, flushed or not (a flush takes
+    them out of `session.new`, and any query flushes); those of a rolled-back savepoint are gone."""
+    rows = uow.session.info.pop(_BORN, [])
+    return [t for t in rows if not inspect(t).transient and not inspect(t).detached]
 
 
 async def cancel(uow: UnitOfWork, *, subject: str | None = None, kinds: Iterable[str] | None = None,

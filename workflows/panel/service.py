@@ -5,7 +5,6 @@ Under `unanimous` the last vote records the verdict (R20) in the initiator's nam
 Unvoted heads are reminded once after 24 hours."""
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 
 from sqlmodel import col, select
@@ -75,8 +74,8 @@ async def vote(ctx: Ctx, *, delivery_id: int, dept_id: int, choice: str, reason:
                 card=vote_card(ctx, request, delivery, votes, footer=footer))
     if outcome is not None:  # the R20 verdict, recorded in the initiator's name
         notes = "；".join(f"{ctx.dept_name(v.department_id)}: {v.reason}" for v in votes if v.reason)
-        await accept(dataclasses.replace(ctx, actor=ctx.person(request.initiator_id), clicked_key=""),
-                     verdict=Verdict(outcome), delivery_id=delivery.id, notes=notes, by_panel=True)
+        await accept(ctx, verdict=Verdict(outcome), delivery_id=delivery.id, notes=notes,
+                     decided_by=request.initiator_id)
     return Reply(text=ctx.t("reply.voted", dept=ctx.dept_name(dept_id), verdict=ctx.t(f"verdict.{choice}")))
 
 

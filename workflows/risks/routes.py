@@ -1,12 +1,12 @@
 """What the risks domain answers (R32): `risk`/`风险` (with fields: add; without: the register),
-the 触发 / 关闭 buttons on a risk card, and the date-trigger timer."""
+the 触发 / 关闭 buttons on a risk card, and the timers of the triggers the bot watches."""
 from __future__ import annotations
 
 from workflows.events import Reply
 from workflows.grammar import Command
 from workflows.kernel.context import Ctx
 from workflows.kernel.routes import Routes
-from workflows.risks import service
+from workflows.risks import service, triggers
 from workflows.risks.service import RiskDraft
 
 
@@ -22,5 +22,5 @@ ROUTES = Routes(
         "risk.trigger": lambda ctx, v: service.trigger(ctx, risk_id=v.id("rk")),
         "risk.close": lambda ctx, v: service.close(ctx, risk_id=v.id("rk")),
     },
-    timers=service.TIMERS,
+    timers=triggers.TIMERS,
 )

@@ -13,7 +13,7 @@ from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import confirmations, tasks_of
 from workflows.kernel.widgets import mentions
 from workflows.requests.guard import timer_request
-from workflows.risks import service as risks
+from workflows.risks import triggers as risks
 from workflows.tasks.cards import risk_check_card, task_alert_card
 from workflows.tasks.machine import TASK, TaskStatus
 
@@ -116,16 +116,20 @@ async def task_risk_check(ctx: Ctx, timer: Timer) -> None:
 
 
 async def task_late(ctx: Ctx, timer: Timer) -> None:
-    """R11: more than 3 days late → risk high, and the initiating department is asked to re-plan."""
+    """R11: more than 3 days late → risk high, and the initiating department is asked to re-plan.
+    R32: this is the register's built-in trigger — the notice is the built-in risk's card, and
+    the risk raises its issue like any other met trigger."""
     request, task = await _live_task(ctx, timer, "")
     if request is None or task is None:
         return
     before, task.risk = task.risk, "high"
+    days = ctx.policy.late_days_high_risk
     notify = list(dict.fromkeys([request.initiator_id, *authz.heads(ctx, [request.initiating_department_id])]))
-    outbox.announce(ctx, conversation=request.conversation, people=notify, card=task_alert_card(
-        ctx, request, task, key="late", notify=notify, days=ctx.policy.late_days_high_risk))
+    notice = task_alert_card(ctx, request, task, key="late", notify=notify, days=days)
     audit.record(ctx, action="task.risk", subject=keys.task_subject(task.id), request_id=request.id,
                  before=before, after="high", actor_id=None, detail={"rule": "R11"})
+    if await risks.task_late(ctx, request, task, days=days, notice=notice, notify=notify) is None:
+        outbox.announce(ctx, conversation=request.conversation, people=notify, card=notice)
 
 
 TIMERS = {CONFIRM_REMIND: remind_confirmations, TASK_OVERDUE: task_overdue,

@@ -16,7 +16,7 @@ from workflows.kernel.context import Ctx
 from workflows.kernel.lookups import confirmations, dept_ids, person_id, task_by_seq, tasks_of
 from workflows.kernel.signoff import all_signed, sign
 from workflows.memo import service as memo
-from workflows.risks import service as risks
+from workflows.risks import triggers as risks
 from workflows.requests.cards import assign_prompt_card, request_card
 from workflows.requests.guard import open_request, require
 from workflows.requests.machine import REQUEST

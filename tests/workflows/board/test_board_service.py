@@ -64,7 +64,8 @@ async def test_overdue_days_risk_and_what_a_department_owes(platform):
         none_for_guo = await request_rows(ctx, viewer=guo)
         assert await request_rows(ctx, viewer=everyone(), state="rejected") == []
         assert await request_rows(ctx, viewer=everyone(), department=ctx.dept_by_name("客服部").id) == []
-    assert (row.number, row.overdue_days, row.risk, row.open_issues) == ("XT-2026-001", 0, "high", 1)
+    # 2 open issues: 视觉设计, more than 3 working days late by 8/5, raised R11's built-in risk as one (R32)
+    assert (row.number, row.overdue_days, row.risk, row.open_issues) == ("XT-2026-001", 0, "high", 2)
     assert [(t.title, t.overdue_days) for t in detail.tasks] == [("页面开发", 2), ("视觉设计", 13)]
     assert detail.issues[0].stage == 2 and detail.issues[0].age_hours == 30 * 24 - 1  # to the VP, 30 days less an hour old
     # the issue had its deadline (解决时限) on 7/14, the task on 8/10: both overdue

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from harness import running_request
-from storage.tables import ArchiveDocument, CollaborationRequest
+from storage.tables import Acceptance, ArchiveDocument, AuditEvent, CollaborationRequest, Person
 
 HEADS = {"产品部": "wang", "技术部": "li", "设计部": "huang"}
 DELIVER = "/协作 交付 XT-2026-001\n交付物: 上线包\n自检: 页面加载时间≤2秒=是"
@@ -52,6 +52,14 @@ async def test_a_unanimous_panel_decides_rework_then_pass_and_the_archive_keeps_
     async with platform.app.db.uow() as uow:
         doc = await uow.first(select(ArchiveDocument))
     assert "联合验收投票" in doc.markdown and "视觉还原度未达100%" in doc.markdown and len(doc.data["votes"]) == 4
+    # the verdicts are recorded in the initiator's name, but the trail names whose vote settled
+    # each one — 孙浩 pressed nothing
+    async with platform.app.db.uow() as uow:
+        people = {p.id: p.name for p in await uow.all(select(Person))}
+        trail = [(a.action, people.get(a.actor_id)) for a in await uow.all(
+            select(AuditEvent).where(AuditEvent.action.in_(["acceptance.fail", "acceptance.pass"])).order_by(AuditEvent.id))]
+        decided = [people[a.decided_by] for a in await uow.all(select(Acceptance).order_by(Acceptance.id))]
+    assert trail == [("acceptance.fail", "黄蕾"), ("acceptance.pass", "黄蕾")] and decided == ["孙浩", "孙浩"]
 
 
 async def test_when_the_initiator_decides_the_head_sees_the_votes_then_decides(platform):

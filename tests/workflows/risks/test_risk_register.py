@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from harness import archived_request, running_request
-from storage.tables import AuditEvent, Issue, Risk
+from storage.tables import AuditEvent, Issue, Person, Risk
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -50,8 +50,11 @@ async def test_a_date_trigger_raises_the_risk_as_an_issue_and_the_weekly_report_
         risk = await uow.first(select(Risk).where(Risk.seq == 1))
         raised = await uow.first(select(Issue))
         assert risk.state == "raised" and risk.issue_id == raised.id and raised.severity == "high"
-        actions = [a.action for a in await uow.all(select(AuditEvent))]
+        actions = {a.action: a.actor_id for a in await uow.all(select(AuditEvent))}
+        wu = await uow.first(select(Person).where(Person.name == "吴磊"))
     assert {"risk.add", "risk.trigger", "issue.raise"} <= set(actions)
+    # raised in the owner's name (the issue's 提出人), but the trail says the bot did it, at 09:00
+    assert raised.raised_by == wu.id and actions["issue.raise"] is None and actions["risk.trigger"] is None
     again = (await platform.buttons("risk.trigger"))  # R1's card no longer offers the trigger
     assert len(again) == 1  # only R2's
 
@@ -87,4 +90,6 @@ async def test_a_risk_whose_trigger_is_a_task_going_delayed_raises_itself_when_i
     [dev] = titled(await platform.messages(), "风险 R1 已触发")
     assert "页面开发" in str(dev["card"])
     async with platform.app.db.uow() as uow:
-        assert [r.state for r in await uow.all(select(Risk).order_by(Risk.seq))] == ["raised", "raised"]
+        rows = await uow.all(select(Risk).order_by(Risk.seq))
+    # … and #2, more than 3 working days late on the way, entered R11's built-in risk (R3)
+    assert [(r.state, r.builtin) for r in rows] == [("raised", ""), ("raised", ""), ("raised", "late")]
