@@ -1,12 +1,17 @@
 """The cron-tick sweep (DESIGN rule 4): R7/R8/R13 ticks of every workspace, each run once.
 
 For each workspace the pure `workflows.kernel.ticks` says which ticks fell due since the catch-up
-horizon; each one not yet run is run in ONE transaction that first inserts
-`job_run(job, workspace_id, period)` — unique, so when two replicas race, the second insert
-fails (on PostgreSQL it waits for the first to commit) and that replica skips the tick — and
-then calls `core.run_tick(...)`. If the job raises, the whole transaction (job_run row
-included) rolls back and the tick is retried on later sweeps, with back-off, while it is still
-inside the horizon. A restart re-reads `job_run`, so a missed tick runs once, never N times.
+horizon; each one not yet done is run in chunks (issue 15), one transaction per chunk of about
+`chunk_size` requests. The first chunk inserts `job_run(job, workspace_id, period)` — unique, so
+when two replicas race, the second insert fails (on PostgreSQL it waits for the first to commit)
+and that replica leaves the tick alone this sweep. Every chunk locks that row, asks
+`core.run_tick(..., cursor=row.cursor)` for the next chunk, and commits its messages together
+with the new cursor (or `status = done`): a chunk's messages and the cursor past them commit
+together or not at all, so a crash mid-tick resumes after the last committed chunk and sends
+nothing twice; on SQLite, other writers get the database between two chunks instead of waiting
+for the whole tick. If a chunk raises, it rolls back and the tick is retried on later sweeps,
+with back-off, from its cursor, while it is still inside the horizon. A restart re-reads
+`job_run`, so a missed tick runs once, never N times, and a half-done one is finished.
 """
 from __future__ import annotations
 
@@ -32,8 +37,15 @@ log = logging.getLogger("collab.ticks")
 Key = tuple[str, str, str]  # (job, workspace_id, period)
 
 
+DONE, RUNNING = "done", "running"
+
+
 class _AlreadyRun(Exception):
     pass
+
+
+class _Taken(Exception):
+    """Another replica inserted the tick's job_run row first."""
 
 
 def default_calendar(workspace: Workspace) -> TickCalendar:
@@ -45,7 +57,8 @@ class TickSweep:
     def __init__(self, *, db: Database, clock: Clock, core: Any, metrics: Metrics,
                  horizon: str = "same_working_day", slack: timedelta = timedelta(minutes=1),
                  calendar_for: Callable[[Workspace], TickCalendar] = default_calendar,
-                 retry_base_seconds: float = 30.0, follow_clock: bool = False) -> None:
+                 retry_base_seconds: float = 30.0, follow_clock: bool = False,
+                 chunk_size: int = 200) -> None:
         """`follow_clock` (a virtual clock, the demo): a jump of the clock runs every tick it
         skipped, day by day in order, not only those inside the catch-up horizon."""
         self.db = db
@@ -58,6 +71,7 @@ class TickSweep:
         self.slack = slack
         self.calendar_for = calendar_for
         self.retry_base_seconds = retry_base_seconds
+        self.chunk_size = chunk_size
         self._calendars: dict[str, tuple[str, TickCalendar]] = {}
         self._done: dict[Key, date] = {}  # ticks known to have run (this process's memo)
         self._failures: dict[Key, tuple[int, float]] = {}  # key → (failures, monotonic retry)
@@ -114,12 +128,13 @@ class TickSweep:
         return cached[1]
 
     async def _forget_already_run(self, candidates: list[tuple[str, Tick]]) -> None:
-        """One query for the candidates' job_run rows (after a restart, or another replica)."""
+        """One query for the candidates' finished job_run rows (after a restart, or another
+        replica); a tick still `running` (a crash mid-tick) is a candidate: it is finished."""
         periods = sorted({t.period for _, t in candidates})
         workspaces = sorted({ws for ws, _ in candidates})
         async with self.db.uow() as uow:
             rows = await uow.all(select(JobRun.job, JobRun.workspace_id, JobRun.period).where(
-                JobRun.period.in_(periods), JobRun.workspace_id.in_(workspaces)))
+                JobRun.period.in_(periods), JobRun.workspace_id.in_(workspaces), JobRun.status == DONE))
         days = {(t.job, ws, t.period): t.day for ws, t in candidates}
         for job, ws, period in rows:
             key = (job, ws, period)
@@ -129,17 +144,13 @@ class TickSweep:
 
     async def _run_one(self, workspace_id: str, tick: Tick, key: Key) -> int:
         try:
-            async with self.db.uow() as uow:
-                uow.add(JobRun(job=tick.job, workspace_id=workspace_id, period=tick.period,
-                               ran_at=self.clock.now(), status="done"))
-                try:
-                    await uow.flush()
-                except IntegrityError:
-                    raise _AlreadyRun from None
-                await self.core.run_tick(uow, job=tick.job, workspace_id=workspace_id,
-                                         day=tick.day)
+            while not await self._chunk(workspace_id, tick):
+                pass
         except _AlreadyRun:
             self._remember(key, tick.day)
+            self.metrics.ticks_skipped.labels(tick.job).inc()
+            return 0
+        except _Taken:  # another replica is starting it: its job_run row says how far it got
             self.metrics.ticks_skipped.labels(tick.job).inc()
             return 0
         except Exception:
@@ -156,6 +167,30 @@ class TickSweep:
         log.info("tick ran", extra={"job": tick.job, "workspace_id": workspace_id,
                                     "period": tick.period})
         return 1
+
+    async def _chunk(self, workspace_id: str, tick: Tick) -> bool:
+        """One chunk in one transaction, with its cursor; True when the tick is done."""
+        async with self.db.uow() as uow:
+            run = await uow.first(select(JobRun).where(
+                JobRun.job == tick.job, JobRun.workspace_id == workspace_id, JobRun.period == tick.period)
+                .with_for_update().execution_options(populate_existing=True))
+            if run is None:
+                run = JobRun(job=tick.job, workspace_id=workspace_id, period=tick.period,
+                             ran_at=self.clock.now(), status=RUNNING, cursor="")
+                uow.add(run)
+                try:
+                    await uow.flush()
+                except IntegrityError:
+                    raise _Taken from None
+            elif run.status == DONE:
+                raise _AlreadyRun
+            cursor = await self.core.run_tick(uow, job=tick.job, workspace_id=workspace_id,
+                                              day=tick.day, cursor=run.cursor, limit=self.chunk_size)
+            if cursor is not None and cursor == run.cursor:
+                raise RuntimeError(f"{tick.job}: a chunk made no progress at cursor {cursor!r}")
+            run.ran_at = self.clock.now()
+            run.status, run.cursor = (DONE, run.cursor) if cursor is None else (RUNNING, cursor)
+        return cursor is None
 
     def _retry_due(self, key: Key) -> bool:
         failure = self._failures.get(key)
