@@ -1,8 +1,8 @@
 """The cron-tick sweep (DESIGN rule 4): R7/R8/R13 ticks of every workspace, each run once.
 
 For each workspace the pure `workflows.kernel.ticks` says which ticks fell due since the catch-up
-horizon; each one not yet done is run in chunks (issue 15), one transaction per chunk of about
-`chunk_size` requests. The first chunk inserts `job_run(job, workspace_id, period)` — unique, so
+horizon; each one not yet done is run in chunks (issue 15), one transaction per chunk of at most
+`chunk_size` requests, fewer when a chunk takes longer than `chunk_seconds`. The first chunk inserts `job_run(job, workspace_id, period)` — unique, so
 when two replicas race, the second insert fails (on PostgreSQL it waits for the first to commit)
 and that replica leaves the tick alone this sweep. Every chunk locks that row, asks
 `core.run_tick(..., cursor=row.cursor)` for the next chunk, and commits its messages together
@@ -38,6 +38,7 @@ Key = tuple[str, str, str]  # (job, workspace_id, period)
 
 
 DONE, RUNNING = "done", "running"
+MIN_CHUNK = 10
 
 
 class _AlreadyRun(Exception):
@@ -58,7 +59,7 @@ class TickSweep:
                  horizon: str = "same_working_day", slack: timedelta = timedelta(minutes=1),
                  calendar_for: Callable[[Workspace], TickCalendar] = default_calendar,
                  retry_base_seconds: float = 30.0, follow_clock: bool = False,
-                 chunk_size: int = 200) -> None:
+                 chunk_size: int = 200, chunk_seconds: float = 0.1) -> None:
         """`follow_clock` (a virtual clock, the demo): a jump of the clock runs every tick it
         skipped, day by day in order, not only those inside the catch-up horizon."""
         self.db = db
@@ -72,6 +73,7 @@ class TickSweep:
         self.calendar_for = calendar_for
         self.retry_base_seconds = retry_base_seconds
         self.chunk_size = chunk_size
+        self.chunk_seconds = chunk_seconds
         self._calendars: dict[str, tuple[str, TickCalendar]] = {}
         self._done: dict[Key, date] = {}  # ticks known to have run (this process's memo)
         self._failures: dict[Key, tuple[int, float]] = {}  # key → (failures, monotonic retry)
@@ -144,8 +146,9 @@ class TickSweep:
 
     async def _run_one(self, workspace_id: str, tick: Tick, key: Key) -> int:
         try:
-            while not await self._chunk(workspace_id, tick):
-                pass
+            limit = self.chunk_size
+            while (took := await self._chunk(workspace_id, tick, limit)) is not None:
+                limit = self._next_limit(limit, took)
         except _AlreadyRun:
             self._remember(key, tick.day)
             self.metrics.ticks_skipped.labels(tick.job).inc()
@@ -168,9 +171,17 @@ class TickSweep:
                                     "period": tick.period})
         return 1
 
-    async def _chunk(self, workspace_id: str, tick: Tick) -> bool:
-        """One chunk in one transaction, with its cursor; True when the tick is done."""
+    def _next_limit(self, limit: int, took: float) -> int:
+        """Chunks that take about `chunk_seconds` (at most `chunk_size` requests): on a busy
+        machine a chunk of 200 can take longer than anyone should wait behind it."""
+        wanted = limit * self.chunk_seconds / took if took > 0 else self.chunk_size
+        return max(min(MIN_CHUNK, self.chunk_size), min(self.chunk_size, int(wanted), limit * 2))
+
+    async def _chunk(self, workspace_id: str, tick: Tick, limit: int) -> float | None:
+        """One chunk in one transaction, with its cursor: the seconds it held the database
+        (SQLite's writer lock), or None when the tick is done."""
         async with self.db.uow() as uow:
+            started = time.monotonic()
             run = await uow.first(select(JobRun).where(
                 JobRun.job == tick.job, JobRun.workspace_id == workspace_id, JobRun.period == tick.period)
                 .with_for_update().execution_options(populate_existing=True))
@@ -185,12 +196,12 @@ class TickSweep:
             elif run.status == DONE:
                 raise _AlreadyRun
             cursor = await self.core.run_tick(uow, job=tick.job, workspace_id=workspace_id,
-                                              day=tick.day, cursor=run.cursor, limit=self.chunk_size)
+                                              day=tick.day, cursor=run.cursor, limit=limit)
             if cursor is not None and cursor == run.cursor:
                 raise RuntimeError(f"{tick.job}: a chunk made no progress at cursor {cursor!r}")
             run.ran_at = self.clock.now()
             run.status, run.cursor = (DONE, run.cursor) if cursor is None else (RUNNING, cursor)
-        return cursor is None
+        return None if cursor is None else time.monotonic() - started
 
     def _retry_due(self, key: Key) -> bool:
         failure = self._failures.get(key)

@@ -167,3 +167,11 @@ async def test_a_command_gets_in_between_two_chunks_of_a_tick(db):
     assert len(summary) > 3 and "command" in summary  # several chunks, and the command answered
     if db.dialect == "sqlite":  # one writer: it went in right after the first chunk, not after the tick
         assert summary.index("command") == 1
+
+
+def test_a_slow_chunk_makes_the_next_ones_smaller():
+    ticks = TickSweep(db=None, clock=None, core=None, metrics=Metrics(), chunk_size=200, chunk_seconds=0.1)
+    assert ticks._next_limit(200, 0.4) == 50  # a busy machine: a quarter of the requests
+    assert ticks._next_limit(50, 0.01) == 100  # quiet again: back up, doubling at most
+    assert ticks._next_limit(150, 0.01) == 200  # never past TICK_CHUNK_SIZE
+    assert ticks._next_limit(20, 5.0) == 10  # and never below 10
