@@ -124,7 +124,7 @@ async def probe(core, people: list[str], stop: asyncio.Event | None, count: int,
     samples: list[float] = []
     k = 0
     while (stop is not None and not stop.is_set()) or (stop is None and k < count):
-        i = 1 + (k * 7919) % len(people)  # request i's first task is owned by people[i]
+        i = 1 + (k * 7919) % (len(people) - 1)  # request i's first task is owned by people[i]
         event = CommandInvoked(tenant=Tenant("local", "demo"), actor=people[i][0], conversation=people[i][1],
                                event_id=f"{tag}-{k}", text=f"日报 XT-2026-{i:06d}#1 今日：联调中")
         start = time.perf_counter()
