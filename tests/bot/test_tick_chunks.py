@@ -5,6 +5,7 @@ chunks instead of waiting for the whole tick."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -96,6 +97,7 @@ async def test_a_crash_mid_tick_resumes_after_the_last_chunk_and_sends_nothing_t
     core.clock.set(at(16, 31))  # the 12:00 digest (nothing open) and the 16:30 reminder are due
     crashing = CrashingCore(core, "daily.remind", at=2)
     assert await sweep(core, chunk=1, runner=crashing).run() == 1  # the digest ran; the reminder died
+    assert gc.isenabled()  # paused during a chunk, back on after it, even a failed one
     status, cursor = (await job_runs(core))["daily.remind"]
     assert status == "running" and cursor  # chunk 1 (one owner's reminder) is committed
     assert len(titled(await outbox(core), "今日进展待同步")) == 1
