@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import json
 import os
 import statistics
@@ -50,6 +51,22 @@ PER_PERSON = 20  # requests per person in the org
 PER_CHAT = 50  # requests per group chat
 GAP_S = 0.02  # between two commands of the latency probe
 CONTROL = 60  # commands with no tick running, before and after the ticks
+
+
+WAITS: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("waits", default=None)
+
+
+class TimedLock(asyncio.Lock):
+    """SQLite's in-process writer lock (storage/db.py), noting how long each probe command
+    waited for it: the time it spent behind a tick's chunk, without its own work."""
+
+    async def acquire(self) -> bool:
+        start = time.perf_counter()
+        got = await super().acquire()
+        waits = WAITS.get()
+        if waits is not None:
+            waits.append(time.perf_counter() - start)
+        return got
 
 
 def rss_kb(field: str) -> int:
@@ -119,8 +136,10 @@ async def seed(backend: str, where: str, n: int) -> None:
     await db.dispose()
 
 
-async def probe(core, people: list[str], stop: asyncio.Event | None, count: int, tag: str) -> list[float]:
+async def probe(core, people: list[str], stop: asyncio.Event | None, count: int, tag: str,
+                waits: list[float] | None = None) -> list[float]:
     """Commands one after another (`GAP_S` apart): each a daily post by a task's owner."""
+    WAITS.set(waits)
     samples: list[float] = []
     k = 0
     while (stop is not None and not stop.is_set()) or (stop is None and k < count):
@@ -147,6 +166,9 @@ async def measure(backend: str, where: str, n: int) -> dict:
             "AND t.seq = 1 JOIN person p ON p.id = t.owner_id ORDER BY r.id LIMIT 2000"))).all()
     people = [("", "")] + [(key, chat) for _, key, chat in rows]
     sweep = TickSweep(db=db, clock=clock, core=core, metrics=Metrics())
+    if db.dialect == "sqlite":
+        db._writers = (asyncio.get_running_loop(), TimedLock())
+    waited: list[float] = []
     control = await probe(core, people, None, CONTROL // 2, "c0")
     base_rss = rss_kb("VmRSS")
     out: dict = {"n": n, "backend": backend, "ticks": {}}
@@ -156,7 +178,7 @@ async def measure(backend: str, where: str, n: int) -> dict:
         stop = asyncio.Event()
         cpu0, t0 = cpu_seconds(), time.perf_counter()
         tick = asyncio.ensure_future(sweep.run())
-        commands = asyncio.ensure_future(probe(core, people, stop, 0, f"{job}-p"))
+        commands = asyncio.ensure_future(probe(core, people, stop, 0, f"{job}-p", waited))
         ran = await tick
         wall = time.perf_counter() - t0
         stop.set()
@@ -170,7 +192,8 @@ async def measure(backend: str, where: str, n: int) -> dict:
     async with db.uow() as uow:
         out["outbox"] = (await uow.execute(text("SELECT count(*) FROM outbox_message"))).scalar_one()
     out.update(base_rss_mb=base_rss / 1024, peak_rss_mb=rss_kb("VmHWM") / 1024,
-               during=quantiles(during), control=quantiles(control))
+               during=quantiles(during), control=quantiles(control),
+               lock_wait=quantiles(waited) if waited else None)
     await db.dispose()
     return out
 
@@ -206,8 +229,9 @@ def run_size(backend: str, n: int) -> dict:
 
 def table(results: list[dict]) -> None:
     print("| backend | open requests | digest | weekly | remind | summary + boards | all ticks per request "
-          "| peak RSS | command during ticks p50 / p99 / max | control p50 / p99 / max | messages |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| peak RSS | command during ticks p50 / p99 / max | control p50 / p99 / max "
+          "| its wait for SQLite's writer p50 / p99 / max | messages |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         t = r["ticks"]
         total = sum(v["wall_s"] for v in t.values())
@@ -215,7 +239,12 @@ def table(results: list[dict]) -> None:
         print(f"| {r['backend']} | {r['n']:,} | " + " | ".join(f"{t[j]['wall_s']:.2f} s" for j, *_ in TICKS)
               + f" | {total / r['n'] * 1000:.3f} ms | {r['peak_rss_mb']:.0f} MB (at start {r['base_rss_mb']:.0f})"
               f" | {d['p50']:.0f} / {d['p99']:.0f} / {d['max']:.0f} ms (n={d['n']})"
-              f" | {c['p50']:.0f} / {c['p99']:.0f} / {c['max']:.0f} ms (n={c['n']}) | {r['outbox']:,} |")
+              f" | {c['p50']:.0f} / {c['p99']:.0f} / {c['max']:.0f} ms (n={c['n']})"
+              f" | {_wait(r.get('lock_wait'))} | {r['outbox']:,} |")
+
+
+def _wait(w: dict | None) -> str:
+    return f"{w['p50']:.0f} / {w['p99']:.0f} / {w['max']:.0f} ms" if w else "—"
 
 
 def main() -> None:

@@ -75,6 +75,7 @@ class TickSweep:
         self.retry_base_seconds = retry_base_seconds
         self.chunk_size = chunk_size
         self.chunk_seconds = chunk_seconds
+        self._limits: dict[str, int] = {}  # job → the chunk size its last chunk suggested
         self._calendars: dict[str, tuple[str, TickCalendar]] = {}
         self._done: dict[Key, date] = {}  # ticks known to have run (this process's memo)
         self._failures: dict[Key, tuple[int, float]] = {}  # key → (failures, monotonic retry)
@@ -147,10 +148,11 @@ class TickSweep:
 
     async def _run_one(self, workspace_id: str, tick: Tick, key: Key) -> int:
         try:
-            limit = self.chunk_size
+            # a job starts at the size its last chunks found right (a quarter of the most at first)
+            limit = self._limits.get(tick.job, max(min(MIN_CHUNK, self.chunk_size), self.chunk_size // 4))
             while (took := await self._collected(self._chunk(workspace_id, tick, limit))) is not None:
                 log.debug("tick chunk", extra={"job": tick.job, "limit": limit, "seconds": round(took, 4)})
-                limit = self._next_limit(limit, took)
+                limit = self._limits[tick.job] = self._next_limit(limit, took)
         except _AlreadyRun:
             self._remember(key, tick.day)
             self.metrics.ticks_skipped.labels(tick.job).inc()
