@@ -41,25 +41,25 @@ def board_card(ctx: Ctx, initiator: int, rows: list[dict], day: date) -> Card:
                 fields=fields, mentions=mention(ctx, initiator))
 
 
-async def _open_of(ctx: Ctx, *, after: int = 0, initiator: int | None = None,
-                   limit: int | None = None) -> list[CollaborationRequest]:
-    """Open (approved or later) requests initiator by initiator (`ix_collab_request_by_initiator`)."""
-    query = select(CollaborationRequest).options(*lean(CollaborationRequest)).where(
-        CollaborationRequest.workspace_id == ctx.workspace.id, col(CollaborationRequest.state).in_(OPEN))
-    query = query.where(CollaborationRequest.initiator_id == initiator) if initiator is not None \
-        else query.where(col(CollaborationRequest.initiator_id) > after)
-    query = query.order_by(col(CollaborationRequest.initiator_id), col(CollaborationRequest.id))
-    return await ctx.uow.all(query.limit(limit) if limit else query)
+async def _open_of(ctx: Ctx, *, after: int, limit: int) -> tuple[list[CollaborationRequest], int | None]:
+    """The next `limit` initiators after `after` (a walk of `ix_collab_request_by_initiator`)
+    and their open (approved or later) requests, initiator by initiator; and the last
+    initiator looked at (None: no more)."""
+    initiators = list(await ctx.uow.all(select(CollaborationRequest.initiator_id).distinct().where(
+        CollaborationRequest.workspace_id == ctx.workspace.id, col(CollaborationRequest.initiator_id) > after)
+        .order_by(col(CollaborationRequest.initiator_id)).limit(limit)))
+    if not initiators:
+        return [], None
+    return await ctx.uow.all(select(CollaborationRequest).options(*lean(CollaborationRequest)).where(
+        CollaborationRequest.workspace_id == ctx.workspace.id, col(CollaborationRequest.initiator_id).in_(initiators),
+        col(CollaborationRequest.state).in_(OPEN))
+        .order_by(col(CollaborationRequest.initiator_id), col(CollaborationRequest.id))), initiators[-1]
 
 
 async def post_boards(ctx: Ctx, day: date, *, after: int = 0, limit: int = 200) -> int | None:
-    """One chunk of boards: the initiators after `after` whose open requests fill about `limit`
-    (whole initiators); the last initiator done, or None when every board is out."""
-    page = await _open_of(ctx, after=after, limit=limit)
-    full = len(page) == limit
-    if full:  # the page may end inside the last initiator's requests: take all of them
-        last = page[-1].initiator_id
-        page = [r for r in page if r.initiator_id != last] + await _open_of(ctx, initiator=last)
+    """One chunk of boards: the next `limit` initiators after `after`, whole; the last
+    initiator looked at, or None when every board is out."""
+    page, last = await _open_of(ctx, after=after, limit=limit)
     ids = [r.id for r in page]
     tasks = await tasks_of_requests(ctx, ids)  # type: ignore[arg-type]
     issues = await issues_of_requests(ctx, ids, UNRESOLVED)  # type: ignore[arg-type]
@@ -77,4 +77,4 @@ async def post_boards(ctx: Ctx, day: date, *, after: int = 0, limit: int = 200) 
         outbox.post(ctx, conversation=conversation, card=board_card(ctx, initiator, rows, day))
         audit.record(ctx, action=ACTION, subject=subject, after=digest, actor_id=None,
                      detail={"requests": [r["number"] for r in rows], "day": day.isoformat()})
-    return page[-1].initiator_id if full else None
+    return last

@@ -35,17 +35,20 @@ BOARDS = "b:"  # the 17:00 cursor's second phase: the initiators' boards, after 
 log = logging.getLogger("collab.rhythms")
 
 
-async def _owed(ctx: Ctx, *, after: int = 0, owner: int | None = None, limit: int | None = None
-                ) -> list[tuple[Task, str]]:
-    """Open tasks of executing requests with their request's number, owner by owner, each
-    owner's in request then `seq` order (`ix_task_owner`)."""
-    query = select(Task, CollaborationRequest.number).options(*lean(Task)).join(
+async def _owed(ctx: Ctx, *, after: int, limit: int) -> tuple[list[tuple[Task, str]], int | None]:
+    """The next `limit` task owners after `after` (a walk of `ix_task_owner`, which stops after
+    them), and their open tasks of executing requests with the request's number, owner by owner,
+    each owner's in request then `seq` order; and the last owner looked at (None: no more)."""
+    owners = list(await ctx.uow.all(select(Task.owner_id).distinct().where(col(Task.owner_id) > after)
+                                    .order_by(col(Task.owner_id)).limit(limit)))
+    if not owners:
+        return [], None
+    rows = await ctx.uow.all(select(Task, CollaborationRequest.number).options(*lean(Task)).join(
         CollaborationRequest, col(CollaborationRequest.id) == Task.request_id).where(
-        CollaborationRequest.workspace_id == ctx.workspace.id, col(CollaborationRequest.state).in_(EXECUTING),
-        Task.status != TaskStatus.DONE)
-    query = query.where(Task.owner_id == owner) if owner is not None else query.where(col(Task.owner_id) > after)
-    query = query.order_by(col(Task.owner_id), col(Task.request_id), col(Task.seq))
-    return await ctx.uow.all(query.limit(limit) if limit else query)
+        col(Task.owner_id).in_(owners), CollaborationRequest.workspace_id == ctx.workspace.id,
+        col(CollaborationRequest.state).in_(EXECUTING), Task.status != TaskStatus.DONE)
+        .order_by(col(Task.owner_id), col(Task.request_id), col(Task.seq)))
+    return rows, owners[-1]
 
 
 async def daily_remind(ctx: Ctx, day: date, *, cursor: str = "", limit: int = 200) -> str | None:
@@ -57,11 +60,7 @@ async def daily_remind(ctx: Ctx, day: date, *, cursor: str = "", limit: int = 20
         log.info("daily reminder for %s skipped: the %s summary time has passed", day,
                  ctx.policy.daily_due_at.strftime("%H:%M"))
         return None
-    rows = await _owed(ctx, after=after_id(cursor), limit=limit)
-    full = len(rows) == limit
-    if full:  # the page may end inside the last owner's tasks: take all of them
-        last = rows[-1][0].owner_id
-        rows = [r for r in rows if r[0].owner_id != last] + await _owed(ctx, owner=last)
+    rows, last = await _owed(ctx, after=after_id(cursor), limit=limit)  # a chunk holds whole owners
     posted = {p.task_id for p in await posts_of_tasks(ctx, [t.id for t, _ in rows], day, day)}  # type: ignore[misc]
     owed: dict[int, list[str]] = {}
     for task, number in rows:
@@ -73,7 +72,7 @@ async def daily_remind(ctx: Ctx, day: date, *, cursor: str = "", limit: int = 20
             title=ctx.t("daily_remind.title", count=len(lines)), tone="warning",
             text=ctx.t("daily_remind.text", due=ctx.policy.daily_due_at.strftime("%H:%M"), tasks="\n".join(lines)),
             mentions=mention(ctx, owner)))
-    return str(rows[-1][0].owner_id) if full else None
+    return None if last is None else str(last)
 
 
 async def _items(ctx: Ctx, ids: list[int]) -> dict[int, list[ActionItem]]:
