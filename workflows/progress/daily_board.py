@@ -42,12 +42,12 @@ def board_card(ctx: Ctx, initiator: int, rows: list[dict], day: date) -> Card:
 
 
 async def _open_of(ctx: Ctx, *, after: int, limit: int) -> tuple[list[CollaborationRequest], int | None]:
-    """The next `limit` initiators after `after` (a walk of `ix_collab_request_by_initiator`)
-    and their open (approved or later) requests, initiator by initiator; and the last
-    initiator looked at (None: no more)."""
-    initiators = list(await ctx.uow.all(select(CollaborationRequest.initiator_id).distinct().where(
+    """The initiators of the next `limit` requests after initiator `after` (a walk of
+    `ix_collab_request_by_initiator` that stops there) and all their open (approved or later)
+    requests, initiator by initiator; and the last initiator (None: no more)."""
+    initiators = list(dict.fromkeys(await ctx.uow.all(select(CollaborationRequest.initiator_id).where(
         CollaborationRequest.workspace_id == ctx.workspace.id, col(CollaborationRequest.initiator_id) > after)
-        .order_by(col(CollaborationRequest.initiator_id)).limit(limit)))
+        .order_by(col(CollaborationRequest.initiator_id)).limit(limit))))
     if not initiators:
         return [], None
     return await ctx.uow.all(select(CollaborationRequest).options(*lean(CollaborationRequest)).where(
@@ -57,8 +57,8 @@ async def _open_of(ctx: Ctx, *, after: int, limit: int) -> tuple[list[Collaborat
 
 
 async def post_boards(ctx: Ctx, day: date, *, after: int = 0, limit: int = 200) -> int | None:
-    """One chunk of boards: the next `limit` initiators after `after`, whole; the last
-    initiator looked at, or None when every board is out."""
+    """One chunk of boards: the initiators of about `limit` requests after `after`, whole;
+    the last initiator, or None when every board is out."""
     page, last = await _open_of(ctx, after=after, limit=limit)
     ids = [r.id for r in page]
     tasks = await tasks_of_requests(ctx, ids)  # type: ignore[arg-type]

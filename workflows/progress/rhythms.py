@@ -36,11 +36,11 @@ log = logging.getLogger("collab.rhythms")
 
 
 async def _owed(ctx: Ctx, *, after: int, limit: int) -> tuple[list[tuple[Task, str]], int | None]:
-    """The next `limit` task owners after `after` (a walk of `ix_task_owner`, which stops after
-    them), and their open tasks of executing requests with the request's number, owner by owner,
-    each owner's in request then `seq` order; and the last owner looked at (None: no more)."""
-    owners = list(await ctx.uow.all(select(Task.owner_id).distinct().where(col(Task.owner_id) > after)
-                                    .order_by(col(Task.owner_id)).limit(limit)))
+    """The owners of the next `limit` tasks after owner `after` (a walk of `ix_task_owner` that
+    stops there), and all their open tasks of executing requests with the request's number, owner
+    by owner, each owner's in request then `seq` order; and the last owner (None: no more)."""
+    owners = list(dict.fromkeys(await ctx.uow.all(select(Task.owner_id).where(col(Task.owner_id) > after)
+                                                  .order_by(col(Task.owner_id)).limit(limit))))
     if not owners:
         return [], None
     rows = await ctx.uow.all(select(Task, CollaborationRequest.number).options(*lean(Task)).join(
