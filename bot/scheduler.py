@@ -98,7 +98,8 @@ class Scheduler:
                                horizon=s.missed_tick_horizon, slack=slack,
                                calendar_for=calendar_for,
                                retry_base_seconds=s.timer_retry_base_seconds,
-                               follow_clock=isinstance(clock, VirtualClock))
+                               follow_clock=isinstance(clock, VirtualClock),
+                               chunk_size=s.tick_chunk_size, chunk_seconds=s.tick_chunk_seconds)
         self.health = health or DatabaseHealth()
         self._timer_sweep = _Sweep("timers", self.timers.run, on_work, self.health)
         self._tick_sweep = _Sweep("ticks", self.ticks.run, on_work, self.health)

@@ -22,6 +22,9 @@ class TimeSettings(BaseSettings):
     # cron ticks (R7, R8, R13)
     tick_sweep_seconds: float = Field(15.0, gt=0)
     missed_tick_horizon: str = "same_working_day"  # or a duration: "2h", "90m", "0"
+    # requests per transaction of a tick (issue 15): other writers get in between two chunks
+    tick_chunk_size: int = Field(200, ge=1)
+    tick_chunk_seconds: float = Field(0.1, gt=0)  # … fewer requests when a chunk takes longer
     # the outbox worker (DESIGN rule 5)
     delivery_poll_seconds: float = Field(0.5, gt=0)
     delivery_coalesce_seconds: float = Field(0.05, ge=0)  # a burst of kicks → one claim

@@ -29,10 +29,12 @@ class RecordingCore:
             raise RuntimeError(f"handler for {timer.kind} is broken")
         timer.state, timer.fired_at = "fired", self.clock.now()
 
-    async def run_tick(self, uow: UnitOfWork, *, job: str, workspace_id: str, day: date) -> None:
+    async def run_tick(self, uow: UnitOfWork, *, job: str, workspace_id: str, day: date, cursor: str = "",
+                       limit: int = 200) -> str | None:
         uow.add(AuditEvent(workspace_id=workspace_id, action=f"tick:{job}",
                            subject=day.isoformat(), detail={"by": self.name},
                            at=self.clock.now()))
         await uow.flush()
         if job in self.broken_jobs:
             raise RuntimeError(f"job {job} is broken")
+        return None  # one chunk: done

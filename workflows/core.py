@@ -222,12 +222,15 @@ class Core:
         timer.state, timer.fired_at = "fired", now
         uow.add(timer)
 
-    async def run_tick(self, uow: UnitOfWork, *, job: str, workspace_id: str, day: date) -> None:
+    async def run_tick(self, uow: UnitOfWork, *, job: str, workspace_id: str, day: date, cursor: str = "",
+                       limit: int = 200) -> str | None:
+        """One chunk of a cron tick (about `limit` requests) after `cursor`, inside the sweep's
+        transaction: the cursor to go on from, None when the tick is done."""
         ws = await self._workspace(uow, workspace_id)
         if ws is None:
-            return
+            return None
         ctx = await self._ctx(uow, ws)
-        await JOBS[job](ctx, day)
+        return await JOBS[job](ctx, day, cursor=cursor, limit=limit)
 
     async def link_identity(self, *, tenant: Tenant, external_id: str, email: str) -> bool:
         """Map a platform user to an org person by email (Slack `users.lookupByEmail`)."""

@@ -19,7 +19,7 @@ from adapters.web.layout import href
 from storage.db import Database
 from workflows.board.context import board_context, person_by_key
 from workflows.board.links import BadLink, verify
-from workflows.board.queries import department_owes, request_detail, request_rows
+from workflows.board.queries import department_owes, request_detail, request_rows, request_rows_page
 from workflows.board.scope import Viewer, everyone, viewer_for
 from workflows.clock import Clock
 from workflows.kernel.context import Ctx
@@ -94,13 +94,16 @@ class BoardWeb:
 
     async def list_page(self, request: Request) -> Response:
         dept, state = self._filters(request)
+        raw = request.query_params.get("page", "")
+        number = int(raw) if raw.isdigit() and len(raw) < 7 else 1  # anything else: the first page
 
         async def render(p: Page) -> Response:
-            rows = await request_rows(p.ctx, viewer=p.viewer, department=dept, state=state)
+            found = await request_rows_page(p.ctx, viewer=p.viewer, department=dept, state=state, page=number)
             depts = [(d.id, d.name) for d in p.ctx.departments()
                      if p.viewer.sees_all or d.id in p.viewer.departments]
-            return HTMLResponse(pages.list_page(rows=rows, t=p.t, lang=p.lang, link=p.link, depts=depts, dept=dept,
-                                                state=state, who=p.viewer.name))
+            return HTMLResponse(pages.list_page(rows=found.rows, t=p.t, lang=p.lang, link=p.link, depts=depts,
+                                                dept=dept, state=state, who=p.viewer.name, number=found.page,
+                                                has_next=found.has_next))
         return await self._serve(request, render)
 
     async def list_export(self, request: Request) -> Response:

@@ -37,8 +37,19 @@ def audit_label(action: str, t: Translate) -> str:
     return "" if label == key else label
 
 
+def _pager(t: Translate, link: Link, *, number: int, has_next: bool, dept: int | None, state: str) -> str:
+    """Previous / page N / next, keeping the filters; nothing when everything fits on one page."""
+    if number == 1 and not has_next:
+        return ""
+    prev = (f'<a rel="prev" href="{e(link("/board", dept=dept, state=state, page=number - 1 if number > 2 else None))}">'
+            f'{e(t("web.prev"))}</a>') if number > 1 else ""
+    nxt = (f'<a rel="next" href="{e(link("/board", dept=dept, state=state, page=number + 1))}">{e(t("web.next"))}</a>'
+           if has_next else "")
+    return f'<nav class="pager">{prev} <span>{e(t("web.page", page=number))}</span> {nxt}</nav>'
+
+
 def list_page(*, rows: list[RequestRow], t: Translate, lang: str, link: Link, depts: list[tuple[int, str]],
-              dept: int | None, state: str, who: str) -> str:
+              dept: int | None, state: str, who: str, number: int = 1, has_next: bool = False) -> str:
     dept_opts = "".join(f'<option value="{d}"{" selected" if d == dept else ""}>{e(n)}</option>' for d, n in depts)
     state_opts = "".join(f'<option value="{s}"{" selected" if s == state else ""}>{e(t(f"state.{s}"))}</option>'
                          for s in STATES)
@@ -60,8 +71,9 @@ def list_page(*, rows: list[RequestRow], t: Translate, lang: str, link: Link, de
     heads = [e(t(k)) for k in ("web.number", "web.title", "web.state", "web.initiating", "web.departments",
                                "web.tasks_done", "web.risk", "web.open_issues", "web.due")]
     dept_links = " · ".join(f'<a href="{e(link(f"/board/d/{d}"))}">{e(n)}</a>' for d, n in depts)
+    pager = _pager(t, link, number=number, has_next=has_next, dept=dept, state=state)
     content = (f'<h1>{e(t("web.board_title"))}</h1>{filters}{table(heads, body, empty=e(t("web.no_requests")))}'
-               f'<p class="owe-links">{e(t("web.what_we_owe"))}: {dept_links or "—"}</p>')
+               f'{pager}<p class="owe-links">{e(t("web.what_we_owe"))}: {dept_links or "—"}</p>')
     return page(title=t("web.board_title"), body=content, lang=lang, nav=_nav(t, link, who))
 
 

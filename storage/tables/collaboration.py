@@ -27,7 +27,10 @@ class CollaborationRequest(SQLModel, table=True):
     __tablename__ = "collab_request"
     __table_args__ = (UniqueConstraint("workspace_id", "number"),
                       # what a chat asks for: the requests of this conversation (list, board)
-                      Index("ix_collab_request_conversation", "workspace_id", "conversation", "id"))
+                      Index("ix_collab_request_conversation", "workspace_id", "conversation", "id"),
+                      # what the daily ticks page through (issue 15): by state, by initiator
+                      Index("ix_collab_request_by_state", "workspace_id", "state", "id"),
+                      Index("ix_collab_request_by_initiator", "workspace_id", "initiator_id", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(foreign_key="workspace.id", index=True)
@@ -57,6 +60,9 @@ class CollaborationRequest(SQLModel, table=True):
 
 class Task(SQLModel, table=True):
     """One task of a request with exactly one lead (R) department (R5)."""
+
+    # the 16:30 reminder pages through the open tasks owner by owner (issue 15)
+    __table_args__ = (Index("ix_task_owner", "owner_id", "request_id", "seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="collab_request.id", index=True)

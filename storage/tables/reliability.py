@@ -14,10 +14,17 @@ def _ts(nullable: bool = True) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
 
 
+_BOARD = text("action = 'board.daily'")
+
+
 class AuditEvent(SQLModel, table=True):
     """R24 append-only trail: who did what to what, when. Never updated, never deleted."""
 
     __tablename__ = "audit_event"
+    # the last daily board of a group (R36), found per chunk of the 17:00 tick; partial, so
+    # every other audit row costs nothing more
+    __table_args__ = (Index("ix_audit_board", "workspace_id", "subject", "id",
+                            postgresql_where=_BOARD, sqlite_where=_BOARD),)
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(index=True)
@@ -172,4 +179,5 @@ class JobRun(SQLModel, table=True):
     workspace_id: str
     period: str
     ran_at: datetime = _ts(False)
-    status: str = "done"
+    status: str = "done"  # running (chunks still to do) / done
+    cursor: str = ""  # how far a running tick has got: the job's key of its last committed chunk

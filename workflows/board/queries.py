@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -123,25 +124,76 @@ def _row(ctx: Ctx, r: CollaborationRequest, tasks: list[Task], issues: list[Issu
         open_issues=sum(i.state != "resolved" for i in issues), department_ids=depts)
 
 
-async def request_rows(ctx: Ctx, *, viewer: Viewer, department: int | None = None,
-                       state: str = "") -> list[RequestRow]:
-    """The list, newest first, only what the viewer may see, filtered by department and state
-    ("open" = every state not closed)."""
-    requests = await ctx.uow.all(select(CollaborationRequest).where(
-        CollaborationRequest.workspace_id == ctx.workspace.id).order_by(col(CollaborationRequest.id).desc()))
-    ids = [r.id for r in requests]
-    tasks, issues = await _tasks_by_request(ctx, ids), await _issues_by_request(ctx, ids)
+def _matching(ctx: Ctx, requests: list[CollaborationRequest], tasks: dict[int, list[Task]],
+              issues: dict[int, list[Issue]], *, viewer: Viewer, department: int | None, state: str) -> list[RequestRow]:
+    """The rows the viewer may see (R25) that pass the department and state filters."""
     rows = []
     for r in requests:
-        if not may_see(viewer, r, tasks[r.id]):
+        if not may_see(viewer, r, tasks[r.id]):  # type: ignore[index]
             continue
-        row = _row(ctx, r, tasks[r.id], issues[r.id])
+        row = _row(ctx, r, tasks[r.id], issues[r.id])  # type: ignore[index]
         if department is not None and department not in row.department_ids:
             continue
         if state == "open" and r.state in CLOSED or state not in ("", "open") and r.state != state:
             continue
         rows.append(row)
     return rows
+
+
+def _newest_first(ctx: Ctx, state: str) -> Any:
+    """The workspace's requests newest first, the state filter already in the query."""
+    query = select(CollaborationRequest).where(CollaborationRequest.workspace_id == ctx.workspace.id)
+    if state == "open":
+        query = query.where(col(CollaborationRequest.state).not_in(sorted(CLOSED)))
+    elif state:
+        query = query.where(CollaborationRequest.state == state)
+    return query.order_by(col(CollaborationRequest.id).desc())
+
+
+async def request_rows(ctx: Ctx, *, viewer: Viewer, department: int | None = None,
+                       state: str = "") -> list[RequestRow]:
+    """The whole list (the exports), newest first, only what the viewer may see, filtered by
+    department and state ("open" = every state not closed)."""
+    requests = await ctx.uow.all(_newest_first(ctx, state))
+    ids = [r.id for r in requests]
+    tasks, issues = await _tasks_by_request(ctx, ids), await _issues_by_request(ctx, ids)  # type: ignore[arg-type]
+    return _matching(ctx, requests, tasks, issues, viewer=viewer, department=department, state=state)
+
+
+@dataclass
+class RowsPage:
+    rows: list[RequestRow]
+    page: int  # 1-based
+    has_next: bool
+
+
+PAGE_SIZE = 50
+
+
+async def request_rows_page(ctx: Ctx, *, viewer: Viewer, department: int | None = None, state: str = "",
+                            page: int = 1, size: int = PAGE_SIZE, batch: int = 200) -> RowsPage:
+    """One page of the list (issue 15: not 2,000 requests in one page). Who may see a request
+    and its departments come from its tasks, so requests are read newest first a batch at a time,
+    with their tasks and issues, until the page and one row more are found: a page costs the
+    rows before it, never the whole workspace."""
+    page = max(1, page)
+    skip, rows, before = (page - 1) * size, [], None
+    seen = 0
+    while len(rows) <= size:
+        query = _newest_first(ctx, state)
+        if before is not None:
+            query = query.where(col(CollaborationRequest.id) < before)
+        requests = await ctx.uow.all(query.limit(batch))
+        if not requests:
+            break
+        ids = [r.id for r in requests]
+        tasks, issues = await _tasks_by_request(ctx, ids), await _issues_by_request(ctx, ids)  # type: ignore[arg-type]
+        for row in _matching(ctx, requests, tasks, issues, viewer=viewer, department=department, state=state):
+            if seen >= skip:
+                rows.append(row)
+            seen += 1
+        before = requests[-1].id
+    return RowsPage(rows=rows[:size], page=page, has_next=len(rows) > size)
 
 
 async def request_detail(ctx: Ctx, *, viewer: Viewer, number: str) -> RequestDetail | None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
 
 from sqlmodel import col, select
 
@@ -30,13 +29,6 @@ async def request_by_id(ctx: Ctx, request_id: int, *, lock: bool = False) -> Col
     if row is None or row.workspace_id != ctx.workspace.id:
         raise UserError("error.unknown_request", number=f"#{request_id}")
     return row
-
-
-async def requests_in(ctx: Ctx, states: Iterable[str]) -> list[CollaborationRequest]:
-    """The workspace's requests in some states, oldest first (the rhythm jobs' rounds)."""
-    return await ctx.uow.all(select(CollaborationRequest).where(
-        CollaborationRequest.workspace_id == ctx.workspace.id,
-        col(CollaborationRequest.state).in_(sorted(states))).order_by(col(CollaborationRequest.id)))
 
 
 async def tasks_of(ctx: Ctx, request_id: int) -> list[Task]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping, Protocol
 
 from storage.tables import Timer
 from workflows.errors import UserError
@@ -51,7 +51,10 @@ CommandHandler = Callable[[Ctx, Command], Awaitable[Reply]]
 ActionHandler = Callable[[Ctx, Value], Awaitable[Reply]]
 FormHandler = Callable[[Ctx, Mapping[str, Any], Value], Awaitable[Reply]]
 TimerHandler = Callable[[Ctx, Timer], Awaitable[None]]
-JobHandler = Callable[[Ctx, date], Awaitable[None]]
+class JobHandler(Protocol):
+    """A cron tick's job, one chunk per call (issue 15): the cursor to go on from, None when done."""
+
+    def __call__(self, ctx: Ctx, day: date, *, cursor: str = "", limit: int = 200) -> Awaitable[str | None]: ...
 
 
 @dataclass(frozen=True)

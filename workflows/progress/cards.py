@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from storage.tables import CollaborationRequest, Issue, ProgressPost, Task, WeeklyReport
+from storage.tables import CollaborationRequest, Issue, ProgressPost, Task
 from workflows.cards import Card, CardField
 from workflows.kernel.context import Ctx
 from workflows.kernel.widgets import STATE_TONE
@@ -42,11 +42,13 @@ def summary_card(ctx: Ctx, request: CollaborationRequest, *, day: date, posted: 
                         CardField(t("summary.missed"), ctx.join(missed) or "—", short=False)])
 
 
-def weekly_card(ctx: Ctx, request: CollaborationRequest, report: WeeklyReport) -> Card:
+def weekly_card(ctx: Ctx, request: CollaborationRequest, *, week_start: date, done: list[str],
+                next_week: list[str], risks: list[str]) -> Card:
+    """R8: the report's three lists (the row the tick appends to `weekly_report`)."""
     t = ctx.t
     bullet = lambda items: "\n".join(f"• {x}" for x in items) or "—"  # noqa: E731
-    return Card(title=t("weekly.title", number=request.number, week=report.week_start.isoformat()),
+    return Card(title=t("weekly.title", number=request.number, week=week_start.isoformat()),
                 tone="info",
-                fields=[CardField(t("weekly.done"), bullet(report.done), short=False),
-                        CardField(t("weekly.next"), bullet(report.next_week), short=False),
-                        CardField(t("weekly.risks"), bullet(report.risks), short=False)])
+                fields=[CardField(t("weekly.done"), bullet(done), short=False),
+                        CardField(t("weekly.next"), bullet(next_week), short=False),
+                        CardField(t("weekly.risks"), bullet(risks), short=False)])

@@ -1,6 +1,7 @@
 """Daily progress (R7) and the board (R9's status and risk of every task, R37)."""
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from storage.tables import CollaborationRequest, Issue, ProgressPost
@@ -13,6 +14,9 @@ from workflows.progress.cards import board_card, daily_card
 from workflows.requests.guard import open_request
 from workflows.requests.machine import ALLOWED
 from workflows.tasks.machine import TASK, TaskStatus
+
+
+BOARD_LINES = 20
 
 
 async def post_daily(ctx: Ctx, *, number: str | None, seq: int | None, today: str, tomorrow: str = "",
@@ -44,13 +48,14 @@ async def post_daily(ctx: Ctx, *, number: str | None, seq: int | None, today: st
 
 async def board(ctx: Ctx, *, number: str | None) -> Reply:
     """The board: every task's status and risk, open issues; answered privately."""
+    where = [CollaborationRequest.workspace_id == ctx.workspace.id,
+             CollaborationRequest.conversation == ctx.conversation,
+             col(CollaborationRequest.state).in_(sorted(ALLOWED["task"]))]
     if number:
         requests = [await open_request(ctx, number=number, doing="view")]
-    else:
-        requests = await ctx.uow.all(select(CollaborationRequest).where(
-            CollaborationRequest.workspace_id == ctx.workspace.id,
-            CollaborationRequest.conversation == ctx.conversation,
-            col(CollaborationRequest.state).in_(sorted(ALLOWED["task"]))))
+    else:  # one screen, not every request of a busy chat (issue 15); `list` pages through all
+        requests = await ctx.uow.all(select(CollaborationRequest).where(*where)
+                                     .order_by(col(CollaborationRequest.id)).limit(BOARD_LINES + 1))
     if not requests:
         return Reply(text=ctx.t("reply.board_empty"))
     if len(requests) == 1:
@@ -59,5 +64,8 @@ async def board(ctx: Ctx, *, number: str | None) -> Reply:
         return Reply(
             text=ctx.t("reply.board_shown", number=request.number),
             card=board_card(ctx, request, await tasks_of(ctx, request.id), issues))
-    lines = [f"{r.number} {r.title} · {ctx.t(f'state.{r.state}')}" for r in requests]
+    lines = [f"{r.number} {r.title} · {ctx.t(f'state.{r.state}')}" for r in requests[:BOARD_LINES]]
+    if len(requests) > BOARD_LINES:
+        total = (await ctx.uow.execute(select(func.count()).select_from(CollaborationRequest).where(*where))).scalar_one()
+        lines.append(ctx.t("reply.board_more", count=total - BOARD_LINES))
     return Reply(text="\n".join(lines))

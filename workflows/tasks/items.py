@@ -150,12 +150,12 @@ async def overdue(ctx: Ctx, timer: Timer) -> None:
     await _nudge(ctx, timer, "overdue")
 
 
-async def summary_lines(ctx: Ctx, request: CollaborationRequest, day: date) -> list[str]:
-    """For the R7 17:00 summary: each task's roll-up and the items overdue or due tomorrow."""
-    items = await items_of(ctx, request.id)
+def summary_lines(ctx: Ctx, *, tasks: list[Task], items: list[ActionItem], day: date) -> list[str]:
+    """For the R7 17:00 summary: each task's roll-up and the items overdue or due tomorrow —
+    from one request's tasks and items (`seq` order), which the tick reads a chunk at a time."""
     if not items:
         return []
-    lines = [rollup(ctx, task, mine) for task, mine in groups(await tasks_of(ctx, request.id), items)]
+    lines = [rollup(ctx, task, mine) for task, mine in groups(tasks, items)]
     soon = day + timedelta(days=1)
     lines += [f"• {item_line(ctx, i, today=day)}" for i in items
               if i.state == ItemState.OPEN and i.due_date <= soon]
