@@ -2,8 +2,8 @@
 mid-tick resumes after the last committed chunk; and the indexes the chunks page through — the
 requests by state, by initiator, the open tasks by owner, the last daily board of a group.
 
-Revision ID: 0007_ticks
-Revises: 0005_guidelines
+Revision ID: 0008_ticks
+Revises: 0007_guidelines2
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0007_ticks"
-down_revision = "0005_guidelines"
+revision = "0008_ticks"
+down_revision = "0007_guidelines2"
 branch_labels = None
 depends_on = None
 
