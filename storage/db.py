@@ -48,6 +48,12 @@ def is_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def stale_connection(exc: BaseException) -> bool:
+    """A pooled connection turned out dead (the server restarted, a partition cut it): the pool
+    has discarded it and its siblings, so trying once more connects afresh."""
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
 def async_url(url: str) -> str:
     """Accept the plain URLs people write (`sqlite:///x.db`, `postgresql://…`)."""
     if url.startswith("sqlite:///"):
@@ -209,8 +215,11 @@ class Database:
         self.url = async_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if self.url.startswith("postgresql"):
+            # no pre-ping: it is a round trip on every checkout (every event) — a connection
+            # found dead is invalidated with the whole pool instead, and the event retried once
+            # on a fresh one (`stale_connection`, workflows/core.py)
             kwargs.update(pool_size=pool_size, max_overflow=max(4, pool_size // 2),
-                          pool_pre_ping=True,
+                          pool_pre_ping=False,
                           pool_timeout=connect_timeout,
                           connect_args=pg_connect_args(schema=schema,
                                                        connect_timeout=connect_timeout,
@@ -289,8 +298,14 @@ class Database:
         from sqlalchemy import text
 
         async with self.deadline(seconds):
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            for attempt in (1, 2):
+                try:
+                    async with self.engine.connect() as conn:
+                        await conn.execute(text("SELECT 1"))
+                    return
+                except sa_exc.DBAPIError as exc:
+                    if attempt == 2 or not stale_connection(exc):
+                        raise
 
     async def create_all(self) -> None:
         """Tests and the demo: the schema straight from the models (prod uses Alembic)."""
