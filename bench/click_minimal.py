@@ -40,13 +40,19 @@ TRANSACTION = [
     "after, detail, at) VALUES (%(ws)s, %(r)s, NULL, 'request.approve', %(subject)s, "
     "%(state)s, 'approved', '{}', now())",
     "INSERT INTO outbox_message (workspace_id, platform, conversation, kind, card_key, payload, "
-    "state, attempts, next_attempt_at, last_error, platform_message_id, created_at) VALUES "
-    "(%(ws)s, 'slack', %(channel)s, 'post', '', '{}', 'pending', 0, now(), '', '', now())",
+    "state, attempts, next_attempt_at, lease_owner, last_error, platform_message_id, created_at) "
+    "VALUES (%(ws)s, 'slack', %(channel)s, 'post', '', '{}', 'pending', 0, now(), '', '', '', "
+    "now())",
 ]
 
 
+SQLITE = [statement.replace("%(", ":").replace(")s", "").replace("now()", "CURRENT_TIMESTAMP")
+          .replace(" FOR UPDATE", "") for statement in TRANSACTION]
+
+
 def role_minimal(port: int, conninfo: str, schema: str) -> None:
-    import psycopg
+    """PostgreSQL through psycopg (10 connections), or SQLite through aiosqlite (the bot's
+    driver; one connection, `BEGIN IMMEDIATE`) when `conninfo` is a file path."""
     import uvicorn
     from starlette.applications import Starlette
     from starlette.responses import Response
@@ -54,6 +60,37 @@ def role_minimal(port: int, conninfo: str, schema: str) -> None:
 
     secret = bench.SECRET.encode()
     idle: asyncio.Queue[Any] = asyncio.Queue()
+    sqlite = not conninfo.startswith("postgres")
+
+    async def commit_pg(args: dict[str, Any]) -> None:
+        conn = await idle.get()
+        try:
+            async with conn.transaction():
+                if await (await conn.execute(TRANSACTION[0], args)).fetchone() is None:
+                    return  # a retry: handled before
+                args["state"], args["ws"] = await (await conn.execute(TRANSACTION[1], args)
+                                                   ).fetchone()
+                for statement in TRANSACTION[2:]:
+                    await conn.execute(statement, args)
+        finally:
+            idle.put_nowait(conn)
+
+    async def commit_sqlite(args: dict[str, Any]) -> None:
+        conn = await idle.get()
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                if await (await conn.execute(SQLITE[0], args)).fetchone() is not None:
+                    args["state"], args["ws"] = await (await conn.execute(SQLITE[1], args)
+                                                       ).fetchone()
+                    for statement in SQLITE[2:]:
+                        await conn.execute(statement, args)
+                await conn.commit()
+            except BaseException:
+                await conn.rollback()
+                raise
+        finally:
+            idle.put_nowait(conn)
 
     async def click(request: Any) -> Response:
         body = await request.body()
@@ -63,26 +100,26 @@ def role_minimal(port: int, conninfo: str, schema: str) -> None:
         if not hmac.compare_digest(expected, request.headers.get("x-slack-signature", "")):
             return Response(status_code=401)
         payload = json.loads(parse_qs(body.decode())["payload"][0])
-        args = {"event": payload["trigger_id"], "channel": payload["channel"]["id"],
-                "r": int(json.loads(payload["actions"][0]["value"])["r"])}
-        conn = await idle.get()
-        try:
-            async with conn.transaction():
-                if await (await conn.execute(TRANSACTION[0], args)).fetchone() is None:
-                    return Response(status_code=200)  # a retry: handled before
-                args["state"], args["ws"] = await (await conn.execute(TRANSACTION[1], args)
-                                                   ).fetchone()
-                args["subject"] = f"request:{args['r']}"
-                for statement in TRANSACTION[2:]:
-                    await conn.execute(statement, args)
-        finally:
-            idle.put_nowait(conn)
+        r = int(json.loads(payload["actions"][0]["value"])["r"])
+        args = {"event": payload["trigger_id"], "channel": payload["channel"]["id"], "r": r,
+                "subject": f"request:{r}"}
+        await (commit_sqlite if sqlite else commit_pg)(args)
         return Response(status_code=200)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        conns = [await psycopg.AsyncConnection.connect(conninfo, options=f"-c search_path={schema}")
-                 for _ in range(10)]
+        if sqlite:
+            import aiosqlite
+
+            conn = await aiosqlite.connect(conninfo, isolation_level=None)
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            conns = [conn]
+        else:
+            import psycopg
+
+            conns = [await psycopg.AsyncConnection.connect(
+                conninfo, options=f"-c search_path={schema}") for _ in range(10)]
         for conn in conns:
             idle.put_nowait(conn)
         yield

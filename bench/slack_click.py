@@ -175,7 +175,7 @@ CHILDREN: list[asyncio.subprocess.Process] = []
 
 
 async def spawn(*args: str, script: str = __file__) -> tuple[asyncio.subprocess.Process, int]:
-    log = open(Path(tempfile.gettempdir()) / f"slack-bench-{args[0]}.log", "w")  # noqa: SIM115
+    log = open(Path(tempfile.gettempdir()) / f"slack-bench-{os.getpid()}-{args[0]}.log", "w")  # noqa: SIM115
     process = await asyncio.create_subprocess_exec(
         sys.executable, script, "--role", *args, stdout=asyncio.subprocess.PIPE, stderr=log)
     CHILDREN.append(process)

@@ -168,7 +168,8 @@ def build(settings: Settings, *, clock: Clock | None = None, time_settings: Time
     clock = clock or make_clock(settings)
     db = db or Database(settings.database_url,
                         connect_timeout=settings.database_connect_timeout_seconds,
-                        statement_timeout=settings.database_statement_timeout_seconds)
+                        statement_timeout=settings.database_statement_timeout_seconds,
+                        pool_size=settings.database_pool_size)
     links = Links(base_url=settings.board_base_url, secret=settings.board_secret,
                   ttl=timedelta(hours=settings.board_link_hours)) if settings.board_secret else None
     core = Core(db=db, clock=clock, archive_dir=settings.archive_dir, links=links)
@@ -196,6 +197,18 @@ def build(settings: Settings, *, clock: Clock | None = None, time_settings: Time
               scheduler=scheduler, adapters=adapters, health=health)
     app.asgi = asgi(app)
     return app
+
+
+def serve_from_environment() -> Starlette:
+    """One worker process of `collab-bot serve --workers N` (uvicorn imports and calls this in
+    each): the app built from the same environment the parent read, logging JSON lines."""
+    from bot.logging import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    asgi_app = build(settings).asgi
+    assert asgi_app is not None
+    return asgi_app
 
 
 def web_routes(app: App) -> list[Any]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from bot.app import DEMO_ORG, build, import_org_file, load_org_file
 from bot.demo_banner import demo_banner
 from bot.logging import configure_logging
 from bot.settings import Settings
-from storage.db import Database
+from storage.db import Database, async_url
 from storage.migrate import upgrade
 from workflows.org import OrgError, OrgImport
 
@@ -119,9 +120,33 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+WORKER_PING_SECONDS = 60
+
+
+def _workers_problem(settings: Settings) -> str:
+    """`--workers N` needs PostgreSQL: SQLite's writers would wait on each other's file lock
+    across processes (its in-process writer queue cannot see them)."""
+    if settings.workers < 1:
+        return f"collab-bot serve: --workers must be 1 or more (got {settings.workers})"
+    if settings.workers > 1 and not async_url(settings.database_url).startswith("postgresql"):
+        return ("collab-bot serve: --workers above 1 needs PostgreSQL (DATABASE_URL="
+                "postgresql+psycopg://…); SQLite serves one process")
+    return ""
+
+
 def _serve(settings: Settings, *, banner: str = "") -> None:
-    """The demo logs for a person at a terminal; `serve` logs JSON lines for a collector."""
+    """The demo logs for a person at a terminal; `serve` logs JSON lines for a collector.
+    With `workers` > 1, uvicorn's supervisor binds the port once and runs that many processes
+    on it, each building the app from the environment (`bot.app.serve_from_environment`); it
+    restarts a worker that dies and stops them all on SIGTERM."""
     configure_logging(settings.log_level, json_lines=not banner)
+    if settings.workers > 1:
+        # a worker imports and builds the app before it answers the supervisor's ping: seconds
+        # on a busy machine, past uvicorn's 5 s default (it would kill and respawn it forever)
+        uvicorn.run("bot.app:serve_from_environment", factory=True, workers=settings.workers,
+                    host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                    timeout_worker_healthcheck=WORKER_PING_SECONDS)
+        return
     app = build(settings)
     if banner:
         print(banner, flush=True)
@@ -186,6 +211,8 @@ def _main(argv: list[str] | None = None) -> int:
     for p in (demo, serve):
         p.add_argument("--host")
         p.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="server processes sharing the port (PostgreSQL "
+                                                   "only; default WORKERS, 1)")
     demo.add_argument("--org", type=Path, help="org YAML (default: the guidelines' six departments)")
     demo.add_argument("--database", help="database URL (default: sqlite:///collab-demo.db)")
     demo.add_argument("--start", help="the virtual clock's first time, ISO with offset "
@@ -220,7 +247,13 @@ def _main(argv: list[str] | None = None) -> int:
                                             port=settings.port, org=str(settings.org_file),
                                             start=datetime.fromisoformat(settings.virtual_clock_start)))
     elif args.command == "serve":
-        settings = _settings(host=args.host, port=args.port)
+        settings = _settings(host=args.host, port=args.port, workers=args.workers)
+        if problem := _workers_problem(settings):
+            print(problem, file=sys.stderr)
+            return 2
+        if settings.workers > 1:  # the workers read the environment: it carries the overrides
+            os.environ.update(HOST=settings.host, PORT=str(settings.port),
+                              WORKERS=str(settings.workers))
         if code := _start(settings):
             return code
         _serve(settings)

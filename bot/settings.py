@@ -17,6 +17,12 @@ class Settings(BaseSettings):
     # PostgreSQL: an inbound event whose database work is not done within this long is answered
     # "unavailable, try again" (nothing committed) instead of missing the platform's ack deadline
     database_event_timeout_seconds: float = 2.5
+    # PostgreSQL: connections each process keeps open; sized to the events it serves at once —
+    # past it a connection is opened and closed per event (issue 15: 64–113 per 8 s)
+    database_pool_size: int = 20
+    # `collab-bot serve` processes sharing the port (PostgreSQL only): each runs the adapters,
+    # the scheduler and the delivery worker, which are replica-safe
+    workers: int = 1
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

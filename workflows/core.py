@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import select
 
-from storage.db import Database, UnitOfWork, is_unavailable
+from storage.db import Database, UnitOfWork, is_unavailable, stale_connection
 from storage.tables import AuditEvent, Person, PersonIdentity, ProcessedEvent, Timer, Workspace
 from workflows import org
 from workflows.clock import Clock
@@ -29,6 +29,7 @@ from workflows.kernel.routes import Value
 from workflows.router import ACTIONS, COMMANDS, FORMS, JOBS, TIMERS
 
 log = logging.getLogger("collab.core")
+_READ = object()  # "org_version not read yet": `_workspace` reads it
 ATTEMPTS = 5
 # the i18n prefix of each entity's state words (InvalidTransition names the entity)
 STATE_WORDS = {"request": "state", "task": "status", "issue": "issue_state", "change": "change_state",
@@ -53,6 +54,7 @@ class Core:
         """The reply to the person; raises `Unavailable` when the database could not be reached,
         so the adapter has the platform redeliver instead of telling anyone it was handled."""
         infrastructure: Exception | None = None
+        stale = False
         for _attempt in range(ATTEMPTS):
             try:
                 return await self._handle_once(event)
@@ -65,6 +67,10 @@ class Core:
                 log.info("retrying event %s after %s", event.event_id, type(exc).__name__)
             except (OperationalError, DBAPIError, OSError, TimeoutError) as exc:
                 # the database is busy or unreachable: nothing was committed
+                if stale_connection(exc) and not stale:
+                    stale = True  # a pooled connection died meanwhile: once more, afresh
+                    log.info("retrying event %s on a fresh connection", event.event_id)
+                    continue
                 if is_unavailable(exc):  # down: the platform must redeliver, now
                     raise Unavailable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
                 infrastructure = exc
@@ -81,8 +87,10 @@ class Core:
 
     async def _handle_once(self, event: Event) -> Reply:
         async with self.db.uow() as uow:
-            ctx = await self._context(uow, event)
-            if not await self._first_time(uow, event, ctx.now):
+            now = self.clock.now()
+            first, version = await self._first_time(uow, event, now)
+            ctx = await self._context(uow, event, now=now, version=version if first else _READ)
+            if not first:
                 return Reply(duplicate=True, text=ctx.t("reply.duplicate"))
             try:
                 reply = await self._route(ctx, event)
@@ -98,11 +106,14 @@ class Core:
         self._write_exports(exports)
         return reply
 
-    async def _workspace(self, uow: UnitOfWork, workspace_id: str) -> Workspace | None:
+    async def _workspace(self, uow: UnitOfWork, workspace_id: str,
+                         version: int | None | object = None) -> Workspace | None:
         """The workspace row, cached while its `org_version` (bumped by every change to the
-        workspace or its org) stays the same: each event reads one integer, not the row."""
-        version = (await uow.execute(select(Workspace.org_version).where(
-            Workspace.id == workspace_id))).scalar_one_or_none()
+        workspace or its org) stays the same: each event reads one integer, not the row —
+        given as `version` when the event's first statement already read it."""
+        if version is _READ or version is None:
+            version = (await uow.execute(select(Workspace.org_version).where(
+                Workspace.id == workspace_id))).scalar_one_or_none()
         if version is None:
             return None
         cached = self._workspaces.get(workspace_id)
@@ -114,12 +125,13 @@ class Core:
             self._workspaces[workspace_id] = cached
         return cached
 
-    async def _context(self, uow: UnitOfWork, event: Event) -> Ctx:
-        ws = await self._workspace(uow, event.tenant.id)
+    async def _context(self, uow: UnitOfWork, event: Event, *, now: datetime | None = None,
+                       version: int | None | object = None) -> Ctx:
+        ws = await self._workspace(uow, event.tenant.id, version)
         t = translator(event.tenant.locale)
         if ws is None:
             raise _Abort(Reply(ok=False, text=t("error.unknown_workspace", workspace=event.tenant.id)))
-        ctx = await self._ctx(uow, ws, conversation=event.conversation)
+        ctx = await self._ctx(uow, ws, conversation=event.conversation, now=now)
         ctx.actor = ctx.person(ctx.org.by_external.get(event.actor)) if ctx.org else None
         if ctx.actor is None:
             raise _Abort(Reply(ok=False, unknown_actor=True,
@@ -128,22 +140,26 @@ class Core:
             ctx.clicked_key = str((event.value or {}).get("k", ""))
         return ctx
 
-    async def _ctx(self, uow: UnitOfWork, ws: Workspace, *, conversation: str = "") -> Ctx:
+    async def _ctx(self, uow: UnitOfWork, ws: Workspace, *, conversation: str = "",
+                   now: datetime | None = None) -> Ctx:
         """A context with the org from the cache while the workspace's `org_version` matches."""
-        ctx = Ctx(uow=uow, workspace=ws, now=self.clock.now(), conversation=conversation,
+        ctx = Ctx(uow=uow, workspace=ws, now=now or self.clock.now(), conversation=conversation,
                   org=self._orgs.get(ws.id), links=self.links)
         await ctx.load_org()
         self._orgs[ws.id] = ctx.org  # type: ignore[assignment]
         return ctx
 
     @staticmethod
-    async def _first_time(uow: UnitOfWork, event: Event, now: datetime) -> bool:
-        """DESIGN rule 3 in one statement: the event id is recorded unless it already was."""
+    async def _first_time(uow: UnitOfWork, event: Event, now: datetime) -> tuple[bool, int | None]:
+        """DESIGN rule 3 in one statement: the event id is recorded unless it already was —
+        and (first time only) the workspace's `org_version` read in the same round trip.
+        Whatever follows may still abort: the record then rolls back with the rest."""
         insert = sqlite_insert if uow.dialect == "sqlite" else pg_insert
+        version = select(Workspace.org_version).where(Workspace.id == event.tenant.id).scalar_subquery()
         statement = insert(ProcessedEvent).values(platform=event.tenant.platform, event_id=event.event_id,
                                                   at=now).on_conflict_do_nothing()
-        result = await uow.execute(statement.returning(ProcessedEvent.event_id))
-        return result.first() is not None
+        row = (await uow.execute(statement.returning(ProcessedEvent.event_id, version))).first()
+        return (True, row[1]) if row is not None else (False, None)
 
     async def _route(self, ctx: Ctx, event: Event) -> Reply:
         if isinstance(event, CommandInvoked):

@@ -153,3 +153,25 @@ async def test_an_org_change_takes_effect_on_the_next_click_despite_the_org_cach
     refused = await core.handle(click("li", "task.confirm", {"r": 1, "d": 4}, "o1"))
     assert refused.refused
     assert (await core.handle(click("zheng", "task.confirm", {"r": 1, "d": 4}, "o2"))).ok
+
+
+async def test_a_click_after_the_database_dropped_its_connection_still_goes_through(core, db):
+    """No pre-ping round trip per event (issue 15): a pooled connection the server closed
+    (a restart, an idle timeout) is found dead by the click itself, which then runs once more
+    on a fresh connection — the person sees the approval, not "try again"."""
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server to drop a connection")
+    from sqlalchemy import text
+
+    await core.handle(say("sun", FILE, "e1"))
+    async with db.engine.connect() as conn:  # the pool's one connection, checked out and back
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    async with db.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() == pid
+    admin = type(db)(db.url)  # another session ends exactly that backend, as a restart would
+    async with admin.engine.connect() as conn:
+        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await admin.dispose()
+    reply = await core.handle(click("wang", "request.approve", {"r": 1}, "e2"))
+    assert reply.ok and "XT-2026-001" in reply.text
+    assert [r.state for r in await rows(core, CollaborationRequest)] == ["approved"]

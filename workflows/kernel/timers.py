@@ -47,12 +47,12 @@ async def cancel(uow: UnitOfWork, *, subject: str | None = None, kinds: Iterable
     if kinds is not None:
         query = query.where(col(Timer.kind).in_(list(kinds)))
     await uow.flush()
-    ids = await uow.all(query.with_for_update(skip_locked=True))
-    if not ids:
-        return 0
-    await uow.session.exec(update(Timer).where(col(Timer.id).in_(ids))  # type: ignore[call-overload]
-                           .values(state="cancelled"))
-    return len(ids)
+    # one round trip: the rows are locked (skipping those being fired) and cancelled in the
+    # same statement — a click pays per statement (issue 15)
+    cancelled = await uow.session.exec(  # type: ignore[call-overload]
+        update(Timer).where(col(Timer.id).in_(query.with_for_update(skip_locked=True).scalar_subquery()))
+        .values(state="cancelled").returning(Timer.id))
+    return len(cancelled.all())
 
 
 def set_timer(ctx: Any, *, kind: str, subject: str, due_at: datetime, request_id: int | None,

@@ -182,10 +182,10 @@ async def review(ctx: Ctx, *, request_id: int, approve: bool, reason: str | None
     reason = (reason or "").strip()
     if not approve and not reason:
         raise UserError("error.reason_required", field="reason")
-    request.state = REQUEST.next(before, "approve" if approve else "reject")
+    after = REQUEST.next(before, "approve" if approve else "reject")
+    # before the request changes: its state, reason and time then go in one UPDATE
     await timers.cancel(ctx.uow, subject=keys.request_card(request.id), kinds=[REVIEW_REMIND])
-    request.reason = reason
-    request.updated_at = ctx.now
+    request.state, request.reason, request.updated_at = after, reason, ctx.now
     audit.record(ctx, action="request.approve" if approve else "request.reject",
                  subject=keys.request_card(request.id), request_id=request.id, before=before,
                  after=request.state, detail={"reason": reason} if reason else None)
