@@ -17,16 +17,13 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from sqlalchemy import create_engine, text  # noqa: E402
-
-from bench.common import PG_URL  # noqa: E402
-from storage.db import Database, sync_url  # noqa: E402
+from bench.common import PG_URL, fresh_pg_schema  # noqa: E402
+from storage.db import Database  # noqa: E402
 from line_platform import LineServer  # noqa: E402
 from storage.tables import OutboxMessage, Workspace  # noqa: E402
 from workflows.clock import SystemClock  # noqa: E402
@@ -50,10 +47,16 @@ async def main() -> None:
     clock = SystemClock()
     server = LineServer(delay=SEND_SECONDS)
     await server.start()
-    schema = "bench_" + uuid.uuid4().hex[:10]
-    engine = create_engine(sync_url(PG_URL))
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    with fresh_pg_schema() as schema:
+        committed, kills = await soak(schema, server, clock, seconds)
+    await server.stop()
+    report(seconds, committed, kills, server)
+
+
+async def soak(schema: str, server: LineServer, clock: SystemClock,
+               seconds: float) -> tuple[dict[str, float], int]:
+    """Commit urgent pings at RATE/s while killing a worker every KILL_EVERY s; then wait (up
+    to 2 minutes) until every one was acknowledged by the platform."""
     db = Database(PG_URL, schema=schema)
     await db.create_all()
     try:
@@ -91,10 +94,10 @@ async def main() -> None:
             proc.wait()
     finally:
         await db.dispose()
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
-    await server.stop()
+    return committed, kills
+
+
+def report(seconds: float, committed: dict[str, float], kills: int, server: LineServer) -> None:
     first: dict[str, float] = {}
     for (_pid, _chat, label), at in zip(server.acked, server.acked_at):
         first.setdefault(label, at)
