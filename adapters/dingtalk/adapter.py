@@ -30,11 +30,14 @@ from adapters.base import CoreApi, Deferred, DeliveryResult, Outbound
 from adapters.dingtalk import inbound, render, signature
 from adapters.dingtalk.api import DingTalkApi, DingTalkApiError
 from adapters.dingtalk.deliver import deliver as deliver_outbound
+from adapters.dingtalk.quota_watch import QuotaWatch
 from adapters.dingtalk.settings import DingTalkSettings
 from adapters.dingtalk.stream import CARD_TOPIC, MESSAGE_TOPIC
 from adapters.http import BodyError, loads_object, read_body
 from adapters.i18n import translator
 from adapters.inline import InlineAnswer, inline_answer
+from storage.db import Database
+from workflows.clock import Clock
 from workflows.errors import Unavailable
 from workflows.events import Reply, Tenant
 
@@ -49,10 +52,16 @@ class DingTalkAdapter:
     rate_per_chat = 5.0
 
     def __init__(self, *, settings: DingTalkSettings, core: CoreApi, api: DingTalkApi | None = None,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 wall_clock: Callable[[], float] = time.time, db: Database | None = None,
+                 clock: Clock | None = None) -> None:
         self.settings = settings
         self.core = core
         self.api = api or DingTalkApi(settings=settings)
+        if clock is not None:  # the month is the workflow clock's (a demo's virtual month)
+            self.api.quota.now = clock.now
+        # the month's calls shared through the database, and the admins' warnings
+        self.quota_watch = QuotaWatch(quota=self.api.quota, db=db, now=clock.now if clock else
+                                      self.api.quota.now) if db is not None else None
         self.t = translator("dingtalk", settings.locale)
         self._wall_clock = wall_clock  # the signature window is transport time
         self._background = Background()
@@ -79,6 +88,8 @@ class DingTalkAdapter:
             await self.connection.stop()
             self.connection = None
         await self.drain()
+        if self.quota_watch is not None:
+            await self.quota_watch.flush()
         await self._hooks.aclose()
         await self.api.aclose()
 
@@ -90,7 +101,7 @@ class DingTalkAdapter:
         from prometheus_client import Gauge
 
         quota = self.api.quota
-        Gauge("collab_dingtalk_api_calls_month", "DingTalk OpenAPI calls this month (this process)",
+        Gauge("collab_dingtalk_api_calls_month", "DingTalk OpenAPI calls this month (all replicas, as of the last count)",
               registry=registry).set_function(lambda: quota.used)
         Gauge("collab_dingtalk_quota_remaining", "DingTalk OpenAPI calls left this month (-1: no quota)",
               registry=registry).set_function(lambda: quota.remaining)
@@ -165,7 +176,9 @@ class DingTalkAdapter:
                 space = f"IM_GROUP.{conversation}" if group else f"IM_ROBOT.{actor}"
                 await self.api.create_and_deliver(out_track_id=out, space=space,
                                                   params=render.card_params(card, self.t))
+            self._count_soon()
         except (DingTalkApiError, httpx.HTTPError) as exc:
+            self._count_soon()
             if isinstance(exc, DingTalkApiError) and not exc.retryable:
                 log.warning("DingTalk: answer refused: %s", exc)
                 return
@@ -221,4 +234,22 @@ class DingTalkAdapter:
     # --- outbound -------------------------------------------------------------------------------
 
     async def deliver(self, message: Outbound) -> DeliveryResult:
-        return await deliver_outbound(message, api=self.api, settings=self.settings, t=self.t)
+        try:
+            return await deliver_outbound(message, api=self.api, settings=self.settings, t=self.t)
+        finally:
+            self._count_soon()
+
+    def _count_soon(self) -> None:
+        """Add the calls just made to the month's shared count, in the background (one flush
+        at a time; the calls made meanwhile go with the next one)."""
+        watch = self.quota_watch
+        if watch is None or watch.running or not (self.api.quota.unflushed or self.api.quota.spent):
+            return
+
+        async def flush() -> None:
+            watch.running = True
+            try:
+                await watch.flush()
+            finally:
+                watch.running = False
+        self._background.spawn(flush())

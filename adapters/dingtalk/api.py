@@ -79,7 +79,7 @@ class DingTalkApi:
         self._client = client or httpx.AsyncClient(
             base_url=settings.base_url, timeout=httpx.Timeout(settings.request_timeout_seconds),
             headers={"Content-Type": "application/json", "Accept": "application/json"})
-        self.quota = quota or Quota(limit=settings.monthly_quota, warn_ratio=settings.quota_warn_ratio)
+        self.quota = quota or Quota(limit=settings.monthly_quota, warn_at=tuple(settings.quota_warn_at))
         self._monotonic = monotonic
         self._token = ""
         self._expires = 0.0
