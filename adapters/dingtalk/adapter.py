@@ -26,10 +26,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from adapters.background import Background
-from adapters.base import CoreApi, Deferred, DeliveryResult, Outbound
+from adapters.base import CoreApi, Deferred, DeliveryError, DeliveryResult, Outbound
 from adapters.dingtalk import inbound, render, signature
-from adapters.dingtalk.api import DingTalkApi, DingTalkApiError
+from adapters.dingtalk.api import OTO_BATCH, DingTalkApi, DingTalkApiError
+from adapters.dingtalk.deliver import batch_key as deliver_batch_key
 from adapters.dingtalk.deliver import deliver as deliver_outbound
+from adapters.dingtalk.deliver import deliver_batch as deliver_many
 from adapters.dingtalk.quota_watch import QuotaWatch
 from adapters.dingtalk.settings import DingTalkSettings
 from adapters.dingtalk.stream import CARD_TOPIC, MESSAGE_TOPIC
@@ -50,6 +52,7 @@ class DingTalkAdapter:
     platform = "dingtalk"
     rate_per_second = 20.0  # standard edition: 20 QPS per app per API
     rate_per_chat = 5.0
+    batch_limit = OTO_BATCH  # 1:1 messages with the same content: 20 people a call
 
     def __init__(self, *, settings: DingTalkSettings, core: CoreApi, api: DingTalkApi | None = None,
                  wall_clock: Callable[[], float] = time.time, db: Database | None = None,
@@ -236,6 +239,15 @@ class DingTalkAdapter:
     async def deliver(self, message: Outbound) -> DeliveryResult:
         try:
             return await deliver_outbound(message, api=self.api, settings=self.settings, t=self.t)
+        finally:
+            self._count_soon()
+
+    def batch_key(self, message: Outbound) -> str | None:
+        return deliver_batch_key(message, settings=self.settings, t=self.t)
+
+    async def deliver_batch(self, messages: list[Outbound]) -> list[DeliveryResult | DeliveryError]:
+        try:
+            return await deliver_many(messages, api=self.api, t=self.t)
         finally:
             self._count_soon()
 
