@@ -19,7 +19,8 @@ The platform is the local one: a sent message is a `local_message` row whose id 
 outbox row keeps as its `platform_message_id`. So a message no outbox row points at is a second
 send of a row (its worker died after the platform took it, before marking it sent — what
 at-least-once allows), counted exactly; a row not `sent` at the end is lost.
-Run: `TEST_DATABASE_URL=… python bench/bench_replicas.py [--seconds 180]`.
+Run: `TEST_DATABASE_URL=… python bench/bench_replicas.py [--seconds 180] [--kill-every 30]`
+(`--kill-every 0`: the same load without kills, the control).
 """
 from __future__ import annotations
 
@@ -154,13 +155,14 @@ async def filed(db: Database, title: str) -> tuple[int, str] | None:
     return (row[0], row[1]) if row else None
 
 
-async def drive(load: Load, db: Database, *, seconds: float, kill: Any) -> dict[str, int]:
+async def drive(load: Load, db: Database, *, seconds: float, kill: Any,
+                kill_every: float = KILL_EVERY) -> dict[str, int]:
     """Steady load for `seconds`: per second a filing, its approval, an urgent issue on an
     earlier request; `kill()` runs every KILL_EVERY s. Returns what was sent."""
     numbers: list[str] = []
     sent = Counter()
     started = time.monotonic()
-    next_kill = started + KILL_EVERY
+    next_kill = started + kill_every if kill_every > 0 else float("inf")
     tasks: set[asyncio.Task] = set()
 
     async def one(n: int) -> None:
@@ -189,7 +191,7 @@ async def drive(load: Load, db: Database, *, seconds: float, kill: Any) -> dict[
         if time.monotonic() >= next_kill:
             await kill()
             sent["kills"] += 1
-            next_kill += KILL_EVERY
+            next_kill += kill_every
         await asyncio.sleep(max(0.0, started + n - time.monotonic()))
     if tasks:
         await asyncio.gather(*tasks)
@@ -251,8 +253,9 @@ async def verdict(db: Database) -> dict[str, Any]:
     }
 
 
-async def run(seconds: float = 180.0, *, replicas: int = REPLICAS,
+async def run(seconds: float = 180.0, *, replicas: int = REPLICAS, kill_every: float = KILL_EVERY,
               keep_logs: Path | None = None) -> dict[str, Any]:
+    """The run, summarised; `kill_every=0`: no kills (the control)."""
     if not PG_URL:
         raise SystemExit("TEST_DATABASE_URL is not set: this bench runs on PostgreSQL")
     with tempfile.TemporaryDirectory() as tmp, fresh_pg_database() as url:
@@ -289,7 +292,7 @@ async def run(seconds: float = 180.0, *, replicas: int = REPLICAS,
                     restarts.append(await ready(node, http))
                 restarting.append(asyncio.create_task(back()))
 
-            sent = await drive(load, db, seconds=seconds, kill=kill)
+            sent = await drive(load, db, seconds=seconds, kill=kill, kill_every=kill_every)
             await asyncio.gather(*restarting)
             drained = await settled(db, within=180.0)
             result = await verdict(db)
@@ -303,7 +306,7 @@ async def run(seconds: float = 180.0, *, replicas: int = REPLICAS,
             keep_logs.mkdir(parents=True, exist_ok=True)
             for node in nodes:
                 (keep_logs / node.log.name).write_text(node.log.read_text(errors="replace"))
-    result.update(seconds=seconds, filings_without_request=sent["filings without a request"], replicas=replicas, kills=sent["kills"],
+    result.update(seconds=seconds, kill_every=kill_every, filings_without_request=sent["filings without a request"], replicas=replicas, kills=sent["kills"],
                   operations=sent["operations"], answered=sum(load.answered.values()),
                   answered_by_kind=dict(load.answered), retried=load.retried,
                   unanswered=load.unanswered, drained_s=drained,
@@ -324,7 +327,8 @@ def table(r: dict[str, Any]) -> str:
         "| timer lateness p50 / p99 / max | outbox rows sent / written | lost | duplicates "
         "| order per chat | settled after load |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
-        f"| {r['seconds']:.0f} s, {r['replicas']} replicas, kill -9 every {KILL_EVERY:.0f} s "
+        f"| {r['seconds']:.0f} s, {r['replicas']} replicas, "
+        f"{'kill -9 every %.0f s' % r['kill_every'] if r['kill_every'] > 0 else 'no kills (control)'} "
         f"| {r['answered']} / {r['operations']} ({r['retried']}) | {r['kills']} "
         f"| {r['timers_fired']} / {r['timers']} | {r['escalations_twice']} "
         f"| {r['timer_late_p50']:.2f} / {r['timer_late_p99']:.2f} / {r['timer_late_max']:.2f} s "
@@ -336,9 +340,11 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--replicas", type=int, default=REPLICAS)
+    parser.add_argument("--kill-every", type=float, default=KILL_EVERY, help="seconds; 0: no kills")
     parser.add_argument("--keep-logs", type=Path, help="copy the replicas' logs into this folder")
     args = parser.parse_args()
-    result = await run(args.seconds, replicas=args.replicas, keep_logs=args.keep_logs)
+    result = await run(args.seconds, replicas=args.replicas, kill_every=args.kill_every,
+                       keep_logs=args.keep_logs)
     print(table(result))
     print(f"requests {result['requests']}, escalations {result['escalations']}, answered by kind "
           f"{result['answered_by_kind']}, unanswered {result['unanswered']}, op p99 "

@@ -105,7 +105,7 @@ async def seed_open_work(db: Database, *, workspace_id: str, n: int, now: dateti
     await _bulk(db, CollaborationRequest, [dict(
         id=i, workspace_id=workspace_id, number=f"XT-B-{i:06d}", title=f"需求{i}",
         initiating_department_id=product, initiator_id=people["sun"], conversation=f"g{i % 50}",
-        collaborating=[tech], content={}, milestones=[], contacts={}, lessons=[],
+        collaborating=[tech], content={}, milestones=[], contacts={}, lessons=[], received={},
         state="in_progress", created_at=now, updated_at=now) for i in range(1, total + 1)])
     await _bulk(db, Task, [dict(
         id=i, request_id=i, title="页面开发", lead_department_id=tech, owner_id=people["zheng"],
