@@ -47,6 +47,7 @@ class Outbound:
     payload: dict[str, Any]  # an `OutboundPayload`
     platform_message_id: str = ""  # for kind=update: the message to update
     idempotency_key: str = ""  # stable per row (Feishu `uuid`, DingTalk `outTrackId`)
+    card_key: str = ""  # set when later state changes update this card in place
 
     def card(self) -> "Card | None":
         from workflows.cards import Card

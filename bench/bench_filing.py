@@ -39,7 +39,8 @@ async def seed_requests(db, n: int) -> None:
         sun = (await uow.first(select(Person.id).where(Person.key == "sun")))
     rows = [dict(workspace_id="local:demo", number=f"XT-2025-{i:06d}", title=f"需求{i}", initiating_department_id=product,
                  initiator_id=sun, conversation=f"g{i % 50}", collaborating=[], content={}, milestones=[],
-                 contacts={}, lessons=[], state="in_progress", created_at=NOW, updated_at=NOW) for i in range(1, n + 1)]
+                 contacts={}, lessons=[], received={}, state="in_progress", created_at=NOW, updated_at=NOW)
+            for i in range(1, n + 1)]
     for start in range(0, n, CHUNK):
         async with db.uow() as uow:
             await uow.session.execute(insert(CollaborationRequest), rows[start:start + CHUNK])

@@ -17,16 +17,13 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from sqlalchemy import create_engine, text  # noqa: E402
-
-from bench.common import PG_URL  # noqa: E402
-from storage.db import Database, sync_url  # noqa: E402
+from bench.common import PG_URL, fresh_pg_schema  # noqa: E402
+from storage.db import Database  # noqa: E402
 from line_platform import LineServer  # noqa: E402
 from storage.tables import OutboxMessage, Workspace  # noqa: E402
 from workflows.clock import SystemClock  # noqa: E402
@@ -47,13 +44,13 @@ async def main() -> None:
     if not PG_URL:
         print("TEST_DATABASE_URL is not set: this bench runs on PostgreSQL")
         return
-    clock = SystemClock()
-    server = LineServer(delay=SEND_SECONDS)
-    await server.start()
-    schema = "bench_" + uuid.uuid4().hex[:10]
-    engine = create_engine(sync_url(PG_URL))
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    report(await run(seconds))
+
+
+async def soak(schema: str, server: LineServer, clock: SystemClock,
+               seconds: float) -> tuple[dict[str, float], int]:
+    """Commit urgent pings at RATE/s while killing a worker every KILL_EVERY s; then wait (up
+    to 2 minutes) until every one was acknowledged by the platform."""
     db = Database(PG_URL, schema=schema)
     await db.create_all()
     try:
@@ -91,10 +88,11 @@ async def main() -> None:
             proc.wait()
     finally:
         await db.dispose()
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
-    await server.stop()
+    return committed, kills
+
+
+def summary(committed: dict[str, float], server: LineServer) -> dict[str, float | int | bool]:
+    """Lost, duplicated, in order, and commit → first send delays, from the platform's log."""
     first: dict[str, float] = {}
     for (_pid, _chat, label), at in zip(server.acked, server.acked_at):
         first.setdefault(label, at)
@@ -103,15 +101,34 @@ async def main() -> None:
     for label in first:
         chat, k = label.split(":")
         per_chat.setdefault(chat, []).append(int(k))
-    in_order = all(ks == sorted(ks) for ks in per_chat.values())
-    p99 = delays[int(0.99 * (len(delays) - 1))] if delays else float("nan")
+    nan = float("nan")
+    return {"committed": len(committed), "lost": len(set(committed) - set(first)),
+            "duplicates": len(server.acked) - len(first),  # at-least-once re-sends
+            "in_order": all(ks == sorted(ks) for ks in per_chat.values()),
+            "p50": statistics.median(delays) if delays else nan,
+            "p99": delays[int(0.99 * (len(delays) - 1))] if delays else nan,
+            "max": delays[-1] if delays else nan}
+
+
+async def run(seconds: float) -> dict[str, float | int | bool]:
+    """The soak for `seconds` (PostgreSQL), summarised (`python -m bench` calls this)."""
+    server = LineServer(delay=SEND_SECONDS)
+    await server.start()
+    try:
+        with fresh_pg_schema() as schema:
+            committed, kills = await soak(schema, server, SystemClock(), seconds)
+    finally:
+        await server.stop()
+    return {**summary(committed, server), "kills": kills, "seconds": seconds}
+
+
+def report(r: dict[str, float | int | bool]) -> None:
     print("| soak | urgent pings committed | kills | lost | duplicates | order per chat "
-          "| commit → send p50 | p99 | max |")  # duplicates: at-least-once re-sends
+          "| commit → send p50 | p99 | max |")
     print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| {seconds:.0f} s, 2 workers, kill -9 every {KILL_EVERY:.0f} s | {len(committed)} | "
-          f"{kills} | {len(set(committed) - set(first))} | {len(server.acked) - len(first)} | "
-          f"{'kept' if in_order else 'BROKEN'} | {statistics.median(delays):.2f} s | "
-          f"{p99:.2f} s | {delays[-1]:.2f} s |")
+    print(f"| {r['seconds']:.0f} s, 2 workers, kill -9 every {KILL_EVERY:.0f} s | {r['committed']} | "
+          f"{r['kills']} | {r['lost']} | {r['duplicates']} | {'kept' if r['in_order'] else 'BROKEN'} "
+          f"| {r['p50']:.2f} s | {r['p99']:.2f} s | {r['max']:.2f} s |")
 
 
 if __name__ == "__main__":

@@ -12,19 +12,18 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-import uuid
+from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text, update  # noqa: E402
+from sqlalchemy import update  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
-from bench.common import PG_URL, backends, cpu_seconds, timed  # noqa: E402
+from bench.common import backends, cpu_seconds, fresh_pg_database, timed  # noqa: E402
 from bot import cli  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from storage.db import Database, UnitOfWork, sync_url  # noqa: E402
+from storage.db import Database, UnitOfWork  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.tables import Department, Person, PersonIdentity, Workspace  # noqa: E402
 from workflows.org import OrgSpec  # noqa: E402
@@ -72,22 +71,20 @@ async def legacy_import(uow: UnitOfWork, spec: OrgSpec) -> None:
 
 
 class Fresh:
-    """A database URL of its own (SQLite file / PostgreSQL schema), as `serve` would be given."""
+    """A database URL of its own (SQLite file / a new PostgreSQL database), as `serve` would be
+    given. (Not a schema through `?options=-csearch_path=…`: the connection's own `options`, which
+    carry the statement timeout, replace the URL's.)"""
 
     def __init__(self, backend: str) -> None:
         self.backend, self.tmp = backend, tempfile.TemporaryDirectory()
+        self.stack = ExitStack()
         if backend == "sqlite":
             self.url = f"sqlite:///{Path(self.tmp.name) / 'start.db'}"
         else:
-            self.schema = "bench_" + uuid.uuid4().hex[:10]
-            with create_engine(sync_url(PG_URL)).begin() as conn:
-                conn.execute(text(f"CREATE SCHEMA {self.schema}"))
-            self.url = f"{PG_URL}?options={quote(f'-csearch_path={self.schema}')}"
+            self.url = self.stack.enter_context(fresh_pg_database())
 
     def close(self) -> None:
-        if self.backend == "postgresql":
-            with create_engine(sync_url(PG_URL)).begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {self.schema} CASCADE"))
+        self.stack.close()
         self.tmp.cleanup()
 
 

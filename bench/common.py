@@ -7,12 +7,13 @@ import statistics
 import tempfile
 import time
 import uuid
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator, Awaitable, Callable, Iterator
 
 from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot.app import DEMO_ORG, load_org_file
@@ -28,6 +29,22 @@ def backends() -> list[str]:
     return ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A whole new PostgreSQL database (its URL), dropped afterwards: for benches whose bot
+    runs as `collab-bot serve` processes, which take a `DATABASE_URL` and nothing else."""
+    name = "bench_" + uuid.uuid4().hex[:10]
+    admin = create_engine(sync_url(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 @asynccontextmanager
 async def fresh_db(backend: str) -> AsyncIterator[Database]:
     if backend == "sqlite":
@@ -39,16 +56,26 @@ async def fresh_db(backend: str) -> AsyncIterator[Database]:
             finally:
                 await db.dispose()
         return
+    with fresh_pg_schema() as schema:
+        db = Database(PG_URL, schema=schema)
+        await db.create_all()
+        try:
+            yield db
+        finally:
+            await db.dispose()
+
+
+@contextmanager
+def fresh_pg_schema() -> Iterator[str]:
+    """A new schema in the PostgreSQL database (its name), dropped with everything in it
+    afterwards: for benches whose worker processes open `Database(url, schema=…)` themselves."""
     schema = "bench_" + uuid.uuid4().hex[:10]
     engine = create_engine(sync_url(PG_URL))
     with engine.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    db = Database(PG_URL, schema=schema)
-    await db.create_all()
     try:
-        yield db
+        yield schema
     finally:
-        await db.dispose()
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()
@@ -78,7 +105,7 @@ async def seed_open_work(db: Database, *, workspace_id: str, n: int, now: dateti
     await _bulk(db, CollaborationRequest, [dict(
         id=i, workspace_id=workspace_id, number=f"XT-B-{i:06d}", title=f"需求{i}",
         initiating_department_id=product, initiator_id=people["sun"], conversation=f"g{i % 50}",
-        collaborating=[tech], content={}, milestones=[], contacts={}, lessons=[],
+        collaborating=[tech], content={}, milestones=[], contacts={}, lessons=[], received={},
         state="in_progress", created_at=now, updated_at=now) for i in range(1, total + 1)])
     await _bulk(db, Task, [dict(
         id=i, request_id=i, title="页面开发", lead_department_id=tech, owner_id=people["zheng"],

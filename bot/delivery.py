@@ -36,6 +36,7 @@ from typing import Any, Mapping
 
 from adapters.base import DeliveryError, PlatformAdapter
 from bot import outbox_store
+from bot.batching import batches, send_batch
 from bot.breaker import Breaker
 from bot.health import DatabaseHealth
 from bot.metrics import Metrics
@@ -165,12 +166,13 @@ class DeliveryWorker:
         """Claim and register the sends atomically, so `drain` never misses work between the
         two (another task's claim is either visible as in flight or holds the lock)."""
         async with self._claim_lock:
-            tasks = []
-            for c in await self._claim(limit):
-                task = asyncio.create_task(self._send(c))
-                self._inflight[c.row.id] = task
-                task.add_done_callback(lambda _t, rid=c.row.id: self._done(rid))
-                tasks.append(task)
+            tasks = []  # one entry per row: a batch's task once for each of its rows
+            for group in batches(await self._claim(limit), self.adapters):
+                task = asyncio.create_task(self._send(group))
+                for c in group:
+                    self._inflight[c.row.id] = task
+                    task.add_done_callback(lambda _t, rid=c.row.id: self._done(rid))
+                    tasks.append(task)
             return tasks
 
     def _done(self, row_id: int) -> None:
@@ -239,18 +241,19 @@ class DeliveryWorker:
             self._wake.set()
         return claimed
 
-    async def _send(self, claimed: Claimed) -> None:
-        row = claimed.row
-        attempt = asyncio.create_task(self._attempt(claimed))
-        renewing = asyncio.create_task(self._keep_lease(row.id, attempt))
+    async def _send(self, group: list[Claimed]) -> None:
+        first = group[0].row  # one row, or a batch the adapter sends in one call (bot/batching.py)
+        attempt = asyncio.create_task(self._attempt(group[0]) if len(group) == 1
+                                      else send_batch(self, group))
+        renewing = [asyncio.create_task(self._keep_lease(c.row.id, attempt)) for c in group]
         try:
             await asyncio.shield(attempt)
         except asyncio.CancelledError:
             attempt.cancel()
             await asyncio.wait([attempt], timeout=1.0)
             if attempt.cancelled() or not attempt.done():
-                self.breaker(row.platform).released()
-                await asyncio.shield(self._release(row))
+                self.breaker(first.platform).released()
+                await asyncio.shield(asyncio.gather(*(self._release(c.row) for c in group)))
             if asyncio.current_task().cancelling():
                 raise
         except Exception as exc:  # the database itself failed: the lease brings the row back
@@ -258,9 +261,10 @@ class DeliveryWorker:
                 self.health.failure(exc, where="delivery")
             else:
                 log.exception("outbox row could not be finished (its lease brings it back)",
-                              extra={"outbox_id": row.id})
+                              extra={"outbox_id": first.id, "rows": len(group)})
         finally:
-            renewing.cancel()
+            for task in renewing:
+                task.cancel()
 
     async def _release(self, row: Any) -> None:
         try:
@@ -297,29 +301,36 @@ class DeliveryWorker:
         await self.limiter.acquire(row.platform, row.conversation,
                                    rate=adapter.rate_per_second,
                                    rate_per_chat=adapter.rate_per_chat)
-        breaker = self.breaker(row.platform)
         try:
             # asyncio.timeout, not wait_for: no extra task, so the send leaves right after its
             # rate-limit slot was taken (a hop through the loop could bunch sends up)
             async with asyncio.timeout(self.settings.delivery_timeout_seconds):
                 result = await adapter.deliver(outbound)
-        except DeliveryError as exc:
-            if not exc.retryable:
-                breaker.success(time.monotonic())  # the platform answered: it is up
-                await self._permanent(claimed, f"DeliveryError: {exc}")
-            elif exc.retry_after is not None:  # 429: up, but slow down
-                breaker.success(time.monotonic())
-                await self._retry(claimed, f"DeliveryError: {exc}", "rate_limited", exc.retry_after)
-            else:
-                await self._transient(claimed, f"DeliveryError: {exc}", "error")
-            return
-        except TimeoutError:
-            await self._transient(claimed, "timeout", "timeout")
-            return
-        except Exception as exc:  # connection errors, adapter bugs: retried, never dropped
-            await self._transient(claimed, f"{type(exc).__name__}: {exc}", "error")
-            return
-        if breaker.success(time.monotonic()):
+        except Exception as exc:  # connection errors, adapter bugs too: retried, never dropped
+            return await self.failed(claimed, exc)
+        await self.finish(claimed, outbound, result)
+
+    async def failed(self, claimed: Claimed, exc: Exception, *, counts: bool = True) -> None:
+        """Permanent → failure notice; 429 → after Retry-After; else back-off, and a breaker
+        failure when `counts` (a batch's one failed call counts once, not once per row)."""
+        breaker = self.breaker(claimed.row.platform)
+        if isinstance(exc, DeliveryError) and not exc.retryable:
+            breaker.success(time.monotonic())  # the platform answered: it is up
+            await self._permanent(claimed, f"DeliveryError: {exc}")
+        elif isinstance(exc, DeliveryError) and exc.retry_after is not None:  # up, but slow down
+            breaker.success(time.monotonic())
+            await self._retry(claimed, f"DeliveryError: {exc}", "rate_limited", exc.retry_after)
+        elif isinstance(exc, DeliveryError):
+            await self._transient(claimed, f"DeliveryError: {exc}", "error", counts=counts)
+        elif isinstance(exc, TimeoutError):
+            await self._transient(claimed, "timeout", "timeout", counts=counts)
+        else:
+            await self._transient(claimed, f"{type(exc).__name__}: {exc}", "error", counts=counts)
+
+    async def finish(self, claimed: Claimed, outbound: Any, result: Any) -> None:
+        """The platform took the message: `sent` (the chat's next row becomes its head)."""
+        row = claimed.row
+        if self.breaker(row.platform).success(time.monotonic()):
             await self._recovered(row.platform)
         failed = "failed" in row.payload  # a failure notice went out in the message's place
         message_id = result.platform_message_id or outbound.platform_message_id
@@ -340,8 +351,9 @@ class DeliveryWorker:
                  extra={"platform": platform, "rows": due})
         self._wake.set()
 
-    async def _transient(self, claimed: Claimed, error: str, reason: str) -> None:
-        if self.breaker(claimed.row.platform).failure(time.monotonic(), error):
+    async def _transient(self, claimed: Claimed, error: str, reason: str, *,
+                         counts: bool = True) -> None:
+        if counts and self.breaker(claimed.row.platform).failure(time.monotonic(), error):
             self.metrics.breaker_open.labels(claimed.row.platform).set(1)
             self.metrics.breaker_trips.labels(claimed.row.platform).inc()
         await self._retry(claimed, error, reason, None)

@@ -29,7 +29,7 @@ def outbound_for(claimed: Claimed) -> Outbound:
     return Outbound(id=row.id or 0, workspace=claimed.workspace_external_id,
                     conversation=row.conversation, kind=kind, payload=payload,
                     platform_message_id=claimed.ref_message_id if kind == "update" else "",
-                    idempotency_key=f"collab-{row.id}-{stamp}")
+                    idempotency_key=f"collab-{row.id}-{stamp}", card_key=row.card_key)
 
 
 def failure_notice(claimed: Claimed, error: str) -> tuple[str, dict[str, Any]]:

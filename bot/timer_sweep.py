@@ -10,6 +10,10 @@ A handler that raises rolls back its savepoint only — the other timers of the 
 The failing timer stays `pending` with `attempts`, `last_error` and `retry_at` (exponential
 back-off from `TIMER_RETRY_BASE_SECONDS`); after `TIMER_MAX_ATTEMPTS` it is marked `failed`,
 logged and counted, and never retried on its own (an operator can set it back to pending).
+Lock contention is not the handler failing: a handler that lost a deadlock or a lock wait to
+another replica's transaction (writing an outbox row locks its chat until commit, so two
+transactions writing to chats A, B and B, A deadlock) is due again at once (the sweep's next
+batch), no attempt spent — as the core retries an event at once (issue 14, `bench/bench_replicas.py`).
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import or_
 from sqlmodel import select
 
@@ -27,6 +32,15 @@ from storage.tables import Timer
 from workflows.clock import Clock
 
 log = logging.getLogger("collab.timers")
+
+
+# PostgreSQL: deadlock detected, lock not available, serialization failure
+CONTENTION = frozenset({"40P01", "55P03", "40001"})
+
+
+def lost_contention(exc: BaseException) -> bool:
+    """The server aborted the statement to resolve contention between transactions."""
+    return isinstance(exc, sa_exc.DBAPIError) and getattr(exc.orig, "sqlstate", None) in CONTENTION
 
 
 @dataclass
@@ -103,6 +117,15 @@ class TimerSweep:
     async def _record_error(self, uow: UnitOfWork, timer: Timer, exc: Exception,
                             now: datetime) -> None:
         await uow.session.refresh(timer)  # the savepoint's changes are gone
+        if lost_contention(exc):
+            timer.retry_at = None  # due as it was: the sweep's next batch takes it again
+            timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            self.metrics.timer_errors.labels(timer.kind).inc()
+            log.info("timer lost a lock to another transaction; again at once", extra={
+                "timer_id": timer.id, "kind": timer.kind, "subject": timer.subject,
+                "sqlstate": getattr(getattr(exc, "orig", None), "sqlstate", "")})
+            await uow.flush()
+            return
         timer.attempts += 1
         timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if timer.attempts >= self.max_attempts:

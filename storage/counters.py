@@ -45,3 +45,14 @@ async def next_value(uow: UnitOfWork, *, workspace_id: str, name: str, seed: See
 async def max_of(uow: UnitOfWork, column: Any, *where: Any) -> int:
     """The largest value of `column` among the rows matching `where` (0 if none): a seed."""
     return int((await uow.execute(select(func.max(column)).where(*where))).scalar_one_or_none() or 0)
+
+
+async def add(uow: UnitOfWork, *, workspace_id: str, name: str, amount: int) -> int:
+    """Add `amount` to `name` (created at 0) and return the new total: usage counted by several
+    processes at once (DingTalk's monthly API calls), each adding what it used."""
+    table = Counter.__table__  # type: ignore[attr-defined]
+    insert = sqlite_insert if uow.dialect == "sqlite" else pg_insert
+    upsert = insert(table).values(workspace_id=workspace_id, name=name, value=amount)
+    upsert = upsert.on_conflict_do_update(index_elements=[table.c.workspace_id, table.c.name],
+                                          set_={"value": table.c.value + amount})
+    return int((await uow.execute(upsert.returning(table.c.value))).scalar_one())

@@ -18,4 +18,4 @@ def load_settings() -> Any:
 def build(settings: Any, context: Any) -> Any:
     from adapters.dingtalk.adapter import DingTalkAdapter
 
-    return DingTalkAdapter(settings=settings, core=context.core)
+    return DingTalkAdapter(settings=settings, core=context.core, db=context.db, clock=context.clock)

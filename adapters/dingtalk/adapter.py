@@ -26,15 +26,20 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from adapters.background import Background
-from adapters.base import CoreApi, Deferred, DeliveryResult, Outbound
+from adapters.base import CoreApi, Deferred, DeliveryError, DeliveryResult, Outbound
 from adapters.dingtalk import inbound, render, signature
-from adapters.dingtalk.api import DingTalkApi, DingTalkApiError
+from adapters.dingtalk.api import OTO_BATCH, DingTalkApi, DingTalkApiError
+from adapters.dingtalk.deliver import batch_key as deliver_batch_key
 from adapters.dingtalk.deliver import deliver as deliver_outbound
+from adapters.dingtalk.deliver import deliver_batch as deliver_many
+from adapters.dingtalk.quota_watch import QuotaWatch
 from adapters.dingtalk.settings import DingTalkSettings
 from adapters.dingtalk.stream import CARD_TOPIC, MESSAGE_TOPIC
 from adapters.http import BodyError, loads_object, read_body
 from adapters.i18n import translator
 from adapters.inline import InlineAnswer, inline_answer
+from storage.db import Database
+from workflows.clock import Clock
 from workflows.errors import Unavailable
 from workflows.events import Reply, Tenant
 
@@ -47,12 +52,19 @@ class DingTalkAdapter:
     platform = "dingtalk"
     rate_per_second = 20.0  # standard edition: 20 QPS per app per API
     rate_per_chat = 5.0
+    batch_limit = OTO_BATCH  # 1:1 messages with the same content: 20 people a call
 
     def __init__(self, *, settings: DingTalkSettings, core: CoreApi, api: DingTalkApi | None = None,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 wall_clock: Callable[[], float] = time.time, db: Database | None = None,
+                 clock: Clock | None = None) -> None:
         self.settings = settings
         self.core = core
         self.api = api or DingTalkApi(settings=settings)
+        if clock is not None:  # the month is the workflow clock's (a demo's virtual month)
+            self.api.quota.now = clock.now
+        # the month's calls shared through the database, and the admins' warnings
+        self.quota_watch = QuotaWatch(quota=self.api.quota, db=db, now=clock.now if clock else
+                                      self.api.quota.now) if db is not None else None
         self.t = translator("dingtalk", settings.locale)
         self._wall_clock = wall_clock  # the signature window is transport time
         self._background = Background()
@@ -79,6 +91,8 @@ class DingTalkAdapter:
             await self.connection.stop()
             self.connection = None
         await self.drain()
+        if self.quota_watch is not None:
+            await self.quota_watch.flush()
         await self._hooks.aclose()
         await self.api.aclose()
 
@@ -90,7 +104,7 @@ class DingTalkAdapter:
         from prometheus_client import Gauge
 
         quota = self.api.quota
-        Gauge("collab_dingtalk_api_calls_month", "DingTalk OpenAPI calls this month (this process)",
+        Gauge("collab_dingtalk_api_calls_month", "DingTalk OpenAPI calls this month (all replicas, as of the last count)",
               registry=registry).set_function(lambda: quota.used)
         Gauge("collab_dingtalk_quota_remaining", "DingTalk OpenAPI calls left this month (-1: no quota)",
               registry=registry).set_function(lambda: quota.remaining)
@@ -165,7 +179,9 @@ class DingTalkAdapter:
                 space = f"IM_GROUP.{conversation}" if group else f"IM_ROBOT.{actor}"
                 await self.api.create_and_deliver(out_track_id=out, space=space,
                                                   params=render.card_params(card, self.t))
+            self._count_soon()
         except (DingTalkApiError, httpx.HTTPError) as exc:
+            self._count_soon()
             if isinstance(exc, DingTalkApiError) and not exc.retryable:
                 log.warning("DingTalk: answer refused: %s", exc)
                 return
@@ -221,4 +237,31 @@ class DingTalkAdapter:
     # --- outbound -------------------------------------------------------------------------------
 
     async def deliver(self, message: Outbound) -> DeliveryResult:
-        return await deliver_outbound(message, api=self.api, settings=self.settings, t=self.t)
+        try:
+            return await deliver_outbound(message, api=self.api, settings=self.settings, t=self.t)
+        finally:
+            self._count_soon()
+
+    def batch_key(self, message: Outbound) -> str | None:
+        return deliver_batch_key(message, settings=self.settings, t=self.t)
+
+    async def deliver_batch(self, messages: list[Outbound]) -> list[DeliveryResult | DeliveryError]:
+        try:
+            return await deliver_many(messages, api=self.api, t=self.t)
+        finally:
+            self._count_soon()
+
+    def _count_soon(self) -> None:
+        """Add the calls just made to the month's shared count, in the background (one flush
+        at a time; the calls made meanwhile go with the next one)."""
+        watch = self.quota_watch
+        if watch is None or watch.running or not (self.api.quota.unflushed or self.api.quota.spent):
+            return
+
+        async def flush() -> None:
+            watch.running = True
+            try:
+                await watch.flush()
+            finally:
+                watch.running = False
+        self._background.spawn(flush())

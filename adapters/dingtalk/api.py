@@ -79,7 +79,7 @@ class DingTalkApi:
         self._client = client or httpx.AsyncClient(
             base_url=settings.base_url, timeout=httpx.Timeout(settings.request_timeout_seconds),
             headers={"Content-Type": "application/json", "Accept": "application/json"})
-        self.quota = quota or Quota(limit=settings.monthly_quota, warn_ratio=settings.quota_warn_ratio)
+        self.quota = quota or Quota(limit=settings.monthly_quota, warn_at=tuple(settings.quota_warn_at))
         self._monotonic = monotonic
         self._token = ""
         self._expires = 0.0
@@ -157,6 +157,17 @@ class DingTalkApi:
     async def oto_send(self, *, user_ids: list[str], msg_key: str, msg_param: str) -> list[str]:
         """1:1 messages, 20 ids a call; flow-controlled ids are sent again (once), invalid ids
         are returned (the caller decides: a person DingTalk does not know is a final error)."""
+        invalid, throttled = await self.oto_send_each(user_ids=user_ids, msg_key=msg_key,
+                                                      msg_param=msg_param)
+        if throttled:
+            raise DingTalkApiError(f"flow-controlled: {throttled}", retryable=True,
+                                   retry_after=QPS_WAIT, code="flowControlled")
+        return invalid
+
+    async def oto_send_each(self, *, user_ids: list[str], msg_key: str,
+                            msg_param: str) -> tuple[list[str], list[str]]:
+        """(invalid ids, ids still flow-controlled after one more try a second later): what
+        DingTalk did with each person, for the caller to finish each message on its own."""
         invalid: list[str] = []
         pending = list(dict.fromkeys(user_ids))
         for attempt in range(2):
@@ -168,12 +179,11 @@ class DingTalkApi:
                 invalid += [str(u) for u in body.get("invalidStaffIdList") or []]
                 retry += [str(u) for u in body.get("flowControlledStaffIdList") or []]
             if not retry:
-                return invalid
+                return invalid, []
             pending = retry
             if attempt == 0:
                 await asyncio.sleep(QPS_WAIT)
-        raise DingTalkApiError(f"flow-controlled: {pending}", retryable=True, retry_after=QPS_WAIT,
-                               code="flowControlled")
+        return invalid, pending
 
     async def ding(self, *, user_ids: list[str], content: str, remind_type: int = 1) -> dict[str, Any]:
         """DING (R14 urgent ping): 1 = in the app, 2 = SMS, 3 = phone call."""

@@ -21,7 +21,8 @@ class DingTalkSettings(BaseSettings):
     request_timeout_seconds: float = 10.0  # every OpenAPI call (token, send, update, DING)
     ack_timeout_seconds: float = 5.0  # a Stream frame waits this long for the core's answer
     monthly_quota: int = 10000  # standard edition: OpenAPI calls per org per month (0: no quota)
-    quota_warn_ratio: float = 0.8  # warn the workspace admins past this share of the quota
+    # warn the workspace admins (a DM each, once per level and month) at these percents of it
+    quota_warn_at: tuple[int, ...] = (80, 95)
 
     @property
     def configured(self) -> bool:

@@ -105,9 +105,9 @@ async def test_the_monthly_quota_is_counted_and_its_exhaustion_remembered():
         mock.post(f"{BASE}/v1.0/robot/groupMessages/send").mock(side_effect=[
             httpx.Response(200, json={"processQueryKey": "q"}),
             httpx.Response(403, json={"code": "Forbidden.AccessDenied.ApiCountLimitForOrg"})])
-        client = api(monthly_quota=2, quota_warn_ratio=0.5)
+        client = api(monthly_quota=2, quota_warn_at=(50,))
         await client.group_send(conversation="c", msg_key="k", msg_param="{}")
-        assert client.quota.used == 1 and client.quota.warned and client.quota.remaining == 1
+        assert client.quota.used == 1 and client.quota.reached(1) == [50] and client.quota.remaining == 1
         with pytest.raises(DingTalkApiError):
             await client.group_send(conversation="c", msg_key="k", msg_param="{}")
         assert client.quota.spent
