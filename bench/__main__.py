@@ -153,8 +153,11 @@ async def replicas() -> list[Result]:
 # --- benches run as scripts, read from their output -------------------------------------------
 
 def command(argv: list[str], pattern: str, goal: Callable[[float], bool], label: str,
-            *, database: str = "") -> Callable[[], Awaitable[list[Result]]]:
-    """A script run with `argv`; `pattern`'s first group (a number) is the figure judged."""
+            *, database: str = "", where: str = "") -> Callable[[], Awaitable[list[Result]]]:
+    """A script run with `argv`; `pattern`'s first group (a number) is the figure judged. `where` names
+    the database when the script picks it itself (from BENCH_DATABASE_URL / TEST_DATABASE_URL)."""
+    where = where or ("postgresql" if database else "sqlite")
+
     async def run() -> list[Result]:
         extra = ["--database", database] if database else []
         done = await asyncio.to_thread(subprocess.run, [sys.executable, *argv, *extra], cwd=ROOT,
@@ -162,10 +165,9 @@ def command(argv: list[str], pattern: str, goal: Callable[[float], bool], label:
         found = re.search(pattern, done.stdout)
         if found is None:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-            return [Result(f"not read (exit {done.returncode}): {tail[0][:80]}", None,
-                           "postgresql" if database else "sqlite")]
+            return [Result(f"not read (exit {done.returncode}): {tail[0][:80]}", None, where)]
         value = float(found.group(1))
-        return [Result(label.format(value), goal(value), "postgresql" if database else "sqlite")]
+        return [Result(label.format(value), goal(value), where)]
     return run
 
 
@@ -195,6 +197,15 @@ REGISTRY: list[Bench] = [
           clicks("slack_click.py", r"p99 ([\d.]+) ms")),
     Bench("dingtalk_click", "DingTalk Stream click p99 ≤ 50 ms at 100 clicks/s",
           clicks("dingtalk_click.py", r"click, real core\s+p50\s+[\d.]+ ms\s+p99\s+([\d.]+) ms")),
+    Bench("click_cpu", "CPU per committed click ≤ 3× the minimal click's (SQLite)",
+          command(["bench/click_cpu.py", "--seconds", "4", "--rounds", "1", "--backends", "sqlite"],
+                  r"\*\*([\d.]+)×\*\*", lambda ratio: ratio <= 3, "{:.1f}× the minimal click")),
+    Bench("click_scale", "2 serve workers ≥ 1.6× one worker's committed clicks/s",
+          command(["bench/click_scale.py", "--seconds", "4", "--rounds", "1", "--steady-seconds", "5"],
+                  r"\| \*\*([\d.]+)\*\* \|", lambda ratio: ratio >= 1.6, "×{:.2f}", where="postgresql"), postgres_only=True),
+    Bench("ticks", "daily ticks chunked: a command waits ≤ 200 ms for SQLite's writer (p99, 1,000 requests)",
+          command(["bench/bench_ticks.py", "--sizes", "1000", "--backends", "sqlite"],
+                  r"(?m)\| \d+ / (\d+) / \d+ ms \| [\d,]+ \|\s*$", lambda ms: ms <= 200, "writer wait p99 {:.0f} ms")),
 ]
 
 
