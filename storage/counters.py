@@ -11,8 +11,6 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.db import UnitOfWork
 from storage.tables.counter import Counter
@@ -32,9 +30,8 @@ async def next_value(uow: UnitOfWork, *, workspace_id: str, name: str, seed: See
         if value is not None:
             return int(value)
         start = (await seed()) if seed is not None else 0
-        insert = sqlite_insert if uow.dialect == "sqlite" else pg_insert
         created = (await uow.execute(
-            insert(table).values(workspace_id=workspace_id, name=name, value=start + 1)
+            uow.upsert(table).values(workspace_id=workspace_id, name=name, value=start + 1)
             .on_conflict_do_nothing().returning(table.c.value))).scalar_one_or_none()
         if created is not None:
             return int(created)
@@ -51,8 +48,7 @@ async def add(uow: UnitOfWork, *, workspace_id: str, name: str, amount: int) -> 
     """Add `amount` to `name` (created at 0) and return the new total: usage counted by several
     processes at once (DingTalk's monthly API calls), each adding what it used."""
     table = Counter.__table__  # type: ignore[attr-defined]
-    insert = sqlite_insert if uow.dialect == "sqlite" else pg_insert
-    upsert = insert(table).values(workspace_id=workspace_id, name=name, value=amount)
+    upsert = uow.upsert(table).values(workspace_id=workspace_id, name=name, value=amount)
     upsert = upsert.on_conflict_do_update(index_elements=[table.c.workspace_id, table.c.name],
                                           set_={"value": table.c.value + amount})
     return int((await uow.execute(upsert.returning(table.c.value))).scalar_one())

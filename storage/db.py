@@ -22,6 +22,8 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, TypeVar
 
 from sqlalchemy import event, exc as sa_exc, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -117,6 +119,11 @@ class UnitOfWork:
     @property
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
+
+    def upsert(self, table: Any) -> Any:
+        """An INSERT of this database's dialect, the one that has `on_conflict_do_nothing` /
+        `on_conflict_do_update` (both SQLite and PostgreSQL spell them the same)."""
+        return (pg_insert if self.is_postgres else sqlite_insert)(table)
 
     def add(self, row: SQLModel) -> None:
         self.session.add(row)

@@ -8,8 +8,6 @@ import logging
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import select
 
@@ -154,10 +152,9 @@ class Core:
         """DESIGN rule 3 in one statement: the event id is recorded unless it already was —
         and (first time only) the workspace's `org_version` read in the same round trip.
         Whatever follows may still abort: the record then rolls back with the rest."""
-        insert = sqlite_insert if uow.dialect == "sqlite" else pg_insert
         version = select(Workspace.org_version).where(Workspace.id == event.tenant.id).scalar_subquery()
-        statement = insert(ProcessedEvent).values(platform=event.tenant.platform, event_id=event.event_id,
-                                                  at=now).on_conflict_do_nothing()
+        statement = uow.upsert(ProcessedEvent).values(platform=event.tenant.platform, event_id=event.event_id,
+                                                      at=now).on_conflict_do_nothing()
         row = (await uow.execute(statement.returning(ProcessedEvent.event_id, version))).first()
         return (True, row[1]) if row is not None else (False, None)
 

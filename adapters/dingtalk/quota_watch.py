@@ -18,8 +18,6 @@ import logging
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 
 from adapters.dingtalk.quota import Quota
@@ -100,8 +98,7 @@ async def _first_time(uow: UnitOfWork, *, job: str, workspace_id: str, month: st
                       now: datetime) -> bool:
     """Insert the warning's `job_run` marker; False when it was there already."""
     table = JobRun.__table__  # type: ignore[attr-defined]
-    insert = sqlite_insert if uow.dialect == "sqlite" else pg_insert
-    stmt = (insert(table).values(job=job, workspace_id=workspace_id, period=month, status="done",
+    stmt = (uow.upsert(table).values(job=job, workspace_id=workspace_id, period=month, status="done",
                           ran_at=now)
             .on_conflict_do_nothing().returning(table.c.id))
     return (await uow.execute(stmt)).scalar_one_or_none() is not None
