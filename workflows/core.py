@@ -27,7 +27,6 @@ from workflows.kernel.routes import Value
 from workflows.router import ACTIONS, COMMANDS, FORMS, JOBS, TIMERS
 
 log = logging.getLogger("collab.core")
-_READ = object()  # "org_version not read yet": `_workspace` reads it
 ATTEMPTS = 5
 # the i18n prefix of each entity's state words (InvalidTransition names the entity)
 STATE_WORDS = {"request": "state", "task": "status", "issue": "issue_state", "change": "change_state",
@@ -87,7 +86,7 @@ class Core:
         async with self.db.uow() as uow:
             now = self.clock.now()
             first, version = await self._first_time(uow, event, now)
-            ctx = await self._context(uow, event, now=now, version=version if first else _READ)
+            ctx = await self._context(uow, event, now=now, version=version if first else None)
             if not first:
                 return Reply(duplicate=True, text=ctx.t("reply.duplicate"))
             try:
@@ -105,11 +104,11 @@ class Core:
         return reply
 
     async def _workspace(self, uow: UnitOfWork, workspace_id: str,
-                         version: int | None | object = None) -> Workspace | None:
+                         version: int | None = None) -> Workspace | None:
         """The workspace row, cached while its `org_version` (bumped by every change to the
         workspace or its org) stays the same: each event reads one integer, not the row —
-        given as `version` when the event's first statement already read it."""
-        if version is _READ or version is None:
+        given as `version` when the event's first statement already read it (None: read it here)."""
+        if version is None:
             version = (await uow.execute(select(Workspace.org_version).where(
                 Workspace.id == workspace_id))).scalar_one_or_none()
         if version is None:
@@ -124,7 +123,7 @@ class Core:
         return cached
 
     async def _context(self, uow: UnitOfWork, event: Event, *, now: datetime | None = None,
-                       version: int | None | object = None) -> Ctx:
+                       version: int | None = None) -> Ctx:
         ws = await self._workspace(uow, event.tenant.id, version)
         t = translator(event.tenant.locale)
         if ws is None:
