@@ -15,18 +15,18 @@ import asyncio
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from sqlalchemy import func, text, update  # noqa: E402
+from sqlalchemy import func, text  # noqa: E402
 from sqlalchemy.dialects import postgresql, sqlite  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from bench.common import backends, fresh_db  # noqa: E402
-from bot import outbox_store  # noqa: E402
+from bot import outbox_claim  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.tables import OutboxMessage, Workspace  # noqa: E402
 
@@ -71,7 +71,7 @@ async def seed(db: Database, shape: str, rows: int) -> None:
                 " '{\"text\": \"x\"}', 'pending', 0, :now, :now, '', '', '' FROM chats"
                 " ORDER BY rowid"), {"now": NOW.strftime("%Y-%m-%d %H:%M:%S.%f")})
     # steady delivery: the first batch of heads is in flight
-    await outbox_store.claim(db, now=NOW, limit=BATCH, lease_seconds=600, owner="bench",
+    await outbox_claim.claim(db, now=NOW, limit=BATCH, lease_seconds=600, owner="bench",
                              platforms=["fake"])
 
 
@@ -82,7 +82,7 @@ async def timed(db: Database, make, *, repeat: int) -> float:
         async with db.engine.connect() as conn:
             trans = await conn.begin()
             if db.dialect == "postgresql" and make is new_claim:
-                await conn.execute(outbox_store._PLAN)
+                await conn.execute(outbox_claim._PLAN)
             elif db.dialect == "postgresql":
                 await conn.exec_driver_sql("SET LOCAL statement_timeout = '60s'")
             started = time.perf_counter()
@@ -98,7 +98,7 @@ async def timed(db: Database, make, *, repeat: int) -> float:
 
 
 def new_claim(*, postgres: bool):
-    return outbox_store._due_heads(platform="fake", now=NOW, limit=BATCH, exclude=(),
+    return outbox_claim._due_heads(platform="fake", now=NOW, limit=BATCH, exclude=(),
                                    postgres=postgres)
 
 
@@ -109,7 +109,7 @@ async def explain(db: Database) -> str:
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if db.dialect == "postgresql" else "EXPLAIN QUERY PLAN "
     async with db.engine.connect() as conn:
         if db.dialect == "postgresql":
-            await conn.execute(outbox_store._PLAN)
+            await conn.execute(outbox_claim._PLAN)
         rows = (await conn.exec_driver_sql(prefix + sql)).all()
         await conn.rollback()
     return "\n".join(" | ".join(str(c) for c in r) for r in rows)

@@ -102,7 +102,7 @@ PACKAGES = [
 ]
 # a frame anywhere in the stack → which part of the click it serves (inclusive)
 PARTS = [
-    ("delivery worker (outbox posts)", re.compile(r"[(/]bot/(delivery|outbox_store)\.py")),
+    ("delivery worker (outbox posts)", re.compile(r"[(/]bot/(delivery|delivery_outcomes|outbox_claim|outbox_store|batching)\.py")),
     ("follow-up calls (chat.update, response_url)", re.compile(r"_follow_up \(")),
     ("core.handle (transaction, workflow, cards)", re.compile(r"handle \([^;]*workflows/core\.py")),
     ("Slack reply plan + Block Kit", re.compile(r"plan \([^;]*adapters/slack/reply\.py")),

@@ -1,21 +1,16 @@
 """The outbox worker (DESIGN rule 5 "Outbound is a queue"; docs/delivery.md).
 
-Rows are claimed in order per conversation (`bot/outbox_store.py`), under a lease renewed while
-the send runs, sent through the platform adapter under a token bucket per platform and per chat
-(`bot/ratelimit.py`), and finished:
-- success → `sent`, the platform message id kept, `message_ref` upserted for cards, so a later
-  `update` finds its message (an update whose card was never posted is posted instead);
-- transient failures — `DeliveryError(retryable=True)` (429 with Retry-After, 5xx), timeouts,
-  connection errors, any other exception — keep the row `pending`: retried after Retry-After, or
-  after capped exponential back-off with jitter, for as long as it takes. Nothing is given up
-  for having failed often; a row ends unsent only when its message expires by policy
-  (`expires_at`: `expired`, logged, `collab_outbox_expired_total`);
-- a platform failing transiently `DELIVERY_BREAKER_FAILURES` times in a row opens its circuit
-  (`bot/breaker.py`): one probe per `DELIVERY_PROBE_SECONDS`, not a storm; the probe's success
-  makes the outage's backed-off rows due at once;
-- a permanent error (`retryable=False`: chat or user gone, payload refused) → the row turns into
-  a short failure notice in the workspace's language, sent in the message's place, so the chat
-  does not silently skip ahead; the row ends `failed` either way (logged, counted).
+Rows are claimed in order per conversation (`bot/outbox_claim.py`) — a chat's head and the due
+rows after it as one *run* — under a lease renewed while the run is sent, sent in order through
+the platform adapter under a token bucket per platform and per chat (`bot/ratelimit.py`), and
+finished together (`bot/outbox_store.finish`; what each ending means: `bot/delivery_outcomes.py`).
+A run stops at the first row that did not go (its rows after it are put back untouched), and
+what it sent is put on record before it waits for a rate limit or after
+`DELIVERY_RUN_FLUSH_SECONDS`, so a crash re-sends at most that much (at-least-once).
+
+A platform failing transiently `DELIVERY_BREAKER_FAILURES` times in a row opens its circuit
+(`bot/breaker.py`): one probe per `DELIVERY_PROBE_SECONDS`, not a storm; the probe's success
+makes the outage's backed-off rows due at once.
 
 Which rows are *due* is judged by the workflow clock; waiting (back-off, rate limits, leases) is
 real time. A retry is due when either says so: the stored `next_attempt_at` (clock time, shared
@@ -31,17 +26,18 @@ import random
 import socket
 import time
 import uuid
-from datetime import timedelta
-from typing import Any, Mapping
+from typing import Mapping
 
-from adapters.base import DeliveryError, PlatformAdapter
+from adapters.base import PlatformAdapter
+from bot import delivery_outcomes as ending
 from bot import outbox_store
-from bot.batching import batches, send_batch
+from bot.batching import batches
 from bot.breaker import Breaker
+from bot.delivery_outcomes import Ended
+from bot.delivery_runs import Progress, send_runs
 from bot.health import DatabaseHealth
 from bot.metrics import Metrics
-from bot.outbound import backoff_delay, failure_notice, outbound_for
-from bot.outbox_store import Claimed
+from bot.outbox_claim import Claimed, chat_key, claim
 from bot.ratelimit import RateLimiter
 from bot.time_settings import TimeSettings
 from storage.db import Database, is_unavailable
@@ -64,8 +60,8 @@ class DeliveryWorker:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.breakers: dict[str, Breaker] = {}
         self.last_loop = 0.0  # monotonic time the loop last went round (readiness)
-        self._rng = rng or random.Random()
-        self._retry_at: dict[int, float] = {}  # row id → monotonic time its back-off ends
+        self.rng = rng or random.Random()
+        self.retry_at: dict[int, float] = {}  # row id → monotonic time its back-off ends
         self._inflight: dict[int, asyncio.Task] = {}
         self._finished = 0  # sends completed, ever (drain's "did anything change?")
         self._kicked = False
@@ -97,10 +93,10 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claim one batch of due conversation heads, send them all; the rows handled."""
-        tasks = await self._claim_and_spawn(self.settings.delivery_batch_size)
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        return len(tasks)
+        spawned = await self._claim_and_spawn(self.settings.delivery_batch_size)
+        if spawned:
+            await asyncio.gather(*spawned, return_exceptions=True)
+        return sum(spawned.values())
 
     async def drain(self, *, max_rounds: int = 10_000) -> int:
         """Until nothing is due or in flight — the running worker's sends included (tests,
@@ -125,13 +121,13 @@ class DeliveryWorker:
         while True:
             self.last_loop = time.monotonic()
             self._wake.clear()
-            room = s.delivery_batch_size - len(self._inflight)
+            room = s.delivery_batch_size - len(set(self._inflight.values()))  # runs
             spawned = 0
             # claim in batches, not once per finished send: a claim is a write transaction
             if room >= max(1, s.delivery_batch_size // 4) or not self._inflight:
                 try:
                     async with self.db.bounded(max(5.0, s.delivery_lease_seconds / 2)):
-                        spawned = len(await self._claim_and_spawn(room))
+                        spawned = len(await self._claim_and_spawn(room))  # units
                     self.health.success()
                 except Exception as exc:
                     if not is_unavailable(exc):
@@ -162,17 +158,19 @@ class DeliveryWorker:
                 wait = min(wait, max(0.01, b.next_probe - mono))
         return wait
 
-    async def _claim_and_spawn(self, limit: int) -> list[asyncio.Task]:
+    async def _claim_and_spawn(self, limit: int) -> dict[asyncio.Task, int]:
         """Claim and register the sends atomically, so `drain` never misses work between the
-        two (another task's claim is either visible as in flight or holds the lock)."""
+        two (another task's claim is either visible as in flight or holds the lock); each
+        unit's task with its number of rows."""
         async with self._claim_lock:
-            tasks = []  # one entry per row: a batch's task once for each of its rows
-            for group in batches(await self._claim(limit), self.adapters):
-                task = asyncio.create_task(self._send(group))
-                for c in group:
+            tasks = {}
+            for unit in batches(await self._claim(limit), self.adapters):
+                task = asyncio.create_task(self._send(unit))
+                rows = [c for run in unit for c in run]
+                for c in rows:
                     self._inflight[c.row.id] = task
                     task.add_done_callback(lambda _t, rid=c.row.id: self._done(rid))
-                    tasks.append(task)
+                tasks[task] = len(rows)
             return tasks
 
     def _done(self, row_id: int) -> None:
@@ -205,32 +203,36 @@ class DeliveryWorker:
             if still:
                 await asyncio.wait(still, timeout=2.0)
 
-    # --- one row --------------------------------------------------------------------------
+    # --- one run ---------------------------------------------------------------------------
 
-    async def _claim(self, limit: int) -> list[Claimed]:
+    def run_size(self, platform: str) -> int:
+        return self.settings.delivery_run_size if platform in self.adapters else 1
+
+    async def _claim(self, limit: int) -> list[list[Claimed]]:
         mono = time.monotonic()
-        real_due = {rid for rid, at in self._retry_at.items() if at <= mono}
+        real_due = {rid for rid, at in self.retry_at.items() if at <= mono}
         common = dict(now=self.clock.now(), lease_seconds=self.settings.delivery_lease_seconds,
                       owner=self.owner, exclude=set(self._inflight), workspaces=self._workspaces)
         closed_out = [p for p, b in self.breakers.items() if b.is_open]
-        found = await outbox_store.claim(self.db, limit=limit, real_due=real_due,
-                                         platforms=set(self.adapters) - set(closed_out), **common)
-        claimed, expired = list(found.claimed), list(found.expired)
+        found = await claim(self.db, limit=limit, real_due=real_due,
+                            platforms=set(self.adapters) - set(closed_out),
+                            run_size={p: self.run_size(p) for p in self.adapters}, **common)
+        runs, expired = list(found.runs), list(found.expired)
         for platform in closed_out:
             b = self.breakers[platform]
-            if len(claimed) >= limit or not b.probe_due(mono):
+            if len(runs) >= limit or not b.probe_due(mono):
                 continue
-            probe = await outbox_store.claim(self.db, limit=1, platforms=[platform],
-                                             probe=True, **common)
+            probe = await claim(self.db, limit=1, platforms=[platform], probe=True, **common)
             expired += probe.expired
-            if probe.claimed:
+            if probe.runs:
                 b.start_probe(mono)
-                claimed += probe.claimed
-        if len(found.claimed) < limit:  # every real-due row was claimed, or is not pending
+                runs += probe.runs
+        if len(found.runs) < limit:  # every real-due row was claimed, or is not pending
             for rid in real_due:
-                self._retry_at.pop(rid, None)
-        for c in claimed:
-            self._retry_at.pop(c.row.id, None)
+                self.retry_at.pop(rid, None)
+        for run in runs:
+            for c in run:
+                self.retry_at.pop(c.row.id, None)
         for row in expired:
             self.metrics.outbox_expired.labels(row.platform).inc()
             log.warning("outbox expired", extra={
@@ -239,161 +241,87 @@ class DeliveryWorker:
         if expired:
             self._finished += len(expired)  # drain: the chats' next rows are heads now
             self._wake.set()
-        return claimed
+        return runs
 
-    async def _send(self, group: list[Claimed]) -> None:
-        first = group[0].row  # one row, or a batch the adapter sends in one call (bot/batching.py)
-        attempt = asyncio.create_task(self._attempt(group[0]) if len(group) == 1
-                                      else send_batch(self, group))
-        renewing = [asyncio.create_task(self._keep_lease(c.row.id, attempt)) for c in group]
+    async def _send(self, unit: list[list[Claimed]]) -> None:
+        """One run (a chat's rows, in order), or several whose heads the adapter sends in one
+        call (`bot/batching.py`) and whose later rows follow; the lease renewed meanwhile."""
+        progress = Progress()
+        rows = [c for run in unit for c in run]
+        attempt = asyncio.create_task(send_runs(self, unit, progress))
+        renewing = asyncio.create_task(self._keep_lease(rows, progress, attempt))
         try:
             await asyncio.shield(attempt)
         except asyncio.CancelledError:
             attempt.cancel()
             await asyncio.wait([attempt], timeout=1.0)
             if attempt.cancelled() or not attempt.done():
-                self.breaker(first.platform).released()
-                await asyncio.shield(asyncio.gather(*(self._release(c.row) for c in group)))
+                self.breaker(rows[0].row.platform).released()
+                await asyncio.shield(self._put_back(rows, progress))
             if asyncio.current_task().cancelling():
                 raise
-        except Exception as exc:  # the database itself failed: the lease brings the row back
+        except Exception as exc:  # the database itself failed: the lease brings the rows back
             if is_unavailable(exc):
                 self.health.failure(exc, where="delivery")
             else:
-                log.exception("outbox row could not be finished (its lease brings it back)",
-                              extra={"outbox_id": first.id, "rows": len(group)})
+                log.exception("outbox rows could not be finished (their lease brings them back)",
+                              extra={"outbox_id": rows[0].row.id, "rows": len(rows)})
         finally:
-            for task in renewing:
-                task.cancel()
+            renewing.cancel()
 
-    async def _release(self, row: Any) -> None:
+    async def settle(self, progress: Progress) -> None:
+        """Put the unit's ended rows on record, one transaction per chat, then count and log
+        them; a success that closed a platform's circuit makes its backed-off rows due."""
+        chats: dict[tuple[str, str, str], list[Ended]] = {}
+        for e in progress.unfinished():
+            chats.setdefault(chat_key(e.claimed.row), []).append(e)
+        for group in chats.values():
+            done = await outbox_store.finish(self.db, owner=self.owner,
+                                             outcomes=[e.outcome for e in group])
+            progress.finished |= {e.claimed.row.id for e in group}
+            for e in group:
+                if e.claimed.row.id in done:
+                    ending.committed(self, e)
+        for platform in {e.claimed.row.platform for g in chats.values() for e in g
+                         if e.recovered}:
+            await self._recovered(platform)
+
+    async def _put_back(self, unit: list[Claimed], progress: Progress) -> None:
+        """Stopping mid-unit: what went out is put on record, the rest back in the queue,
+        due at once."""
+        seen = {e.claimed.row.id for e in progress.ended}
+        now = self.clock.now()
+        progress.ended += [ending.released(c, at=now) for c in unit if c.row.id not in seen]
         try:
             async with asyncio.timeout(2.0):
-                await outbox_store.release(self.db, row=row, owner=self.owner,
-                                           now=self.clock.now())
-        except Exception:  # noqa: BLE001 — the lease runs out and brings it back anyway
-            log.warning("outbox row not released", extra={"outbox_id": row.id})
+                await self.settle(progress)
+        except Exception:  # noqa: BLE001 — the lease runs out and brings them back anyway
+            log.warning("outbox rows not released", extra={"outbox_id": unit[0].row.id})
 
-    async def _keep_lease(self, row_id: int, attempt: asyncio.Task) -> None:
-        """Renew the lease every third of it while the send runs; if another worker took the
-        row over (this one stalled past its lease), stop sending it."""
+    async def _keep_lease(self, unit: list[Claimed], progress: Progress,
+                          attempt: asyncio.Task) -> None:
+        """Renew the unit's lease every third of it while it is sent; if another worker took it
+        over (this one stalled past its lease), stop sending it."""
         lease = self.settings.delivery_lease_seconds
         while not attempt.done():
             await asyncio.sleep(lease / 3)
+            ids = [c.row.id for c in unit if c.row.id not in progress.finished]
             try:
-                held = await outbox_store.renew(self.db, row_id=row_id, owner=self.owner,
+                held = await outbox_store.renew(self.db, row_ids=ids, owner=self.owner,
                                                 lease_seconds=lease)
             except Exception:  # noqa: BLE001 — database trouble: keep sending, try again
                 continue
-            if not held:
-                log.warning("outbox lease lost: another worker has the row",
-                            extra={"outbox_id": row_id})
+            if held < len([c for c in unit if c.row.id not in progress.finished]):
+                log.warning("outbox lease lost: another worker has the rows",
+                            extra={"outbox_id": ids[0] if ids else None})
                 attempt.cancel()
                 return
-
-    async def _attempt(self, claimed: Claimed) -> None:
-        row = claimed.row
-        adapter = self.adapters.get(row.platform)
-        if adapter is None:
-            await self._permanent(claimed, f"no adapter for platform {row.platform!r}")
-            return
-        outbound = outbound_for(claimed)
-        await self.limiter.acquire(row.platform, row.conversation,
-                                   rate=adapter.rate_per_second,
-                                   rate_per_chat=adapter.rate_per_chat)
-        try:
-            # asyncio.timeout, not wait_for: no extra task, so the send leaves right after its
-            # rate-limit slot was taken (a hop through the loop could bunch sends up)
-            async with asyncio.timeout(self.settings.delivery_timeout_seconds):
-                result = await adapter.deliver(outbound)
-        except Exception as exc:  # connection errors, adapter bugs too: retried, never dropped
-            return await self.failed(claimed, exc)
-        await self.finish(claimed, outbound, result)
-
-    async def failed(self, claimed: Claimed, exc: Exception, *, counts: bool = True) -> None:
-        """Permanent → failure notice; 429 → after Retry-After; else back-off, and a breaker
-        failure when `counts` (a batch's one failed call counts once, not once per row)."""
-        breaker = self.breaker(claimed.row.platform)
-        if isinstance(exc, DeliveryError) and not exc.retryable:
-            breaker.success(time.monotonic())  # the platform answered: it is up
-            await self._permanent(claimed, f"DeliveryError: {exc}")
-        elif isinstance(exc, DeliveryError) and exc.retry_after is not None:  # up, but slow down
-            breaker.success(time.monotonic())
-            await self._retry(claimed, f"DeliveryError: {exc}", "rate_limited", exc.retry_after)
-        elif isinstance(exc, DeliveryError):
-            await self._transient(claimed, f"DeliveryError: {exc}", "error", counts=counts)
-        elif isinstance(exc, TimeoutError):
-            await self._transient(claimed, "timeout", "timeout", counts=counts)
-        else:
-            await self._transient(claimed, f"{type(exc).__name__}: {exc}", "error", counts=counts)
-
-    async def finish(self, claimed: Claimed, outbound: Any, result: Any) -> None:
-        """The platform took the message: `sent` (the chat's next row becomes its head)."""
-        row = claimed.row
-        if self.breaker(row.platform).success(time.monotonic()):
-            await self._recovered(row.platform)
-        failed = "failed" in row.payload  # a failure notice went out in the message's place
-        message_id = result.platform_message_id or outbound.platform_message_id
-        if not await outbox_store.mark_sent(
-                self.db, row=row, owner=self.owner, at=self.clock.now(),
-                platform_message_id=message_id, state="failed" if failed else "sent"):
-            return
-        self.metrics.outbox_sent.labels(row.platform).inc()
-        log.info("outbox sent", extra={"outbox_id": row.id, "platform": row.platform,
-                                       "conversation": row.conversation, "kind": outbound.kind})
 
     async def _recovered(self, platform: str) -> None:
         """The outage is over: rows backed off during it go now, not after their back-off."""
         due = await outbox_store.retry_now(self.db, platform=platform, now=self.clock.now())
-        self._retry_at.clear()
+        self.retry_at.clear()
         self.metrics.breaker_open.labels(platform).set(0)
         log.info("platform recovered: backed-off rows due now",
                  extra={"platform": platform, "rows": due})
         self._wake.set()
-
-    async def _transient(self, claimed: Claimed, error: str, reason: str, *,
-                         counts: bool = True) -> None:
-        if counts and self.breaker(claimed.row.platform).failure(time.monotonic(), error):
-            self.metrics.breaker_open.labels(claimed.row.platform).set(1)
-            self.metrics.breaker_trips.labels(claimed.row.platform).inc()
-        await self._retry(claimed, error, reason, None)
-
-    async def _retry(self, claimed: Claimed, error: str, reason: str,
-                     retry_after: float | None) -> None:
-        row = claimed.row
-        attempt = row.attempts + 1
-        if retry_after is not None:
-            delay = max(0.0, retry_after)
-        else:
-            delay = backoff_delay(attempt, base=self.settings.delivery_base_backoff_seconds,
-                                  cap=self.settings.delivery_max_backoff_seconds, rng=self._rng)
-        if not await outbox_store.mark_retry(
-                self.db, row=row, owner=self.owner, error=error,
-                next_attempt_at=self.clock.now() + timedelta(seconds=delay)):
-            return
-        self._retry_at[row.id] = time.monotonic() + delay
-        self.metrics.outbox_retries.labels(row.platform, reason).inc()
-        breaker = self.breakers.get(row.platform)
-        if breaker is None or not breaker.is_open:  # during an outage: one line per change
-            log.warning("outbox retry", extra={"outbox_id": row.id, "platform": row.platform,
-                                               "attempt": attempt, "delay": round(delay, 3),
-                                               "error": error})
-
-    async def _permanent(self, claimed: Claimed, error: str) -> None:
-        """The platform refused the message for good. The first time, the row turns into a
-        failure notice for the same chat (sent next, in its place); a notice that fails too
-        (the chat is gone) ends the row — `failed`, with the original error kept."""
-        row = claimed.row
-        if "failed" in row.payload or row.platform not in self.adapters:
-            done = await outbox_store.mark_failed(self.db, row=row, owner=self.owner, error=error)
-        else:
-            kind, payload = failure_notice(claimed, error)
-            done = await outbox_store.replace_with_notice(
-                self.db, row=row, owner=self.owner, error=error, now=self.clock.now(),
-                kind=kind, payload=payload)
-            self._retry_at[row.id] = time.monotonic()
-        if not done or "failed" in row.payload:  # a failed notice: counted once, already
-            return
-        self.metrics.outbox_failed.labels(row.platform).inc()
-        log.error("outbox failed", extra={"outbox_id": row.id, "platform": row.platform,
-                                          "conversation": row.conversation, "error": error})

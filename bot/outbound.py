@@ -6,7 +6,7 @@ import random
 from typing import Any
 
 from adapters.base import Outbound
-from bot.outbox_store import Claimed
+from bot.outbox_claim import Claimed
 from workflows.cards import Card
 from workflows.i18n import translator
 

@@ -181,13 +181,13 @@ class UnitOfWork:
                                          .execution_options(populate_existing=True))
         return result.first()
 
-    async def execute(self, statement: Any) -> Any:
+    async def execute(self, statement: Any, params: list[dict[str, Any]] | None = None) -> Any:
         """A Core statement straight on the transaction's connection: for the statements every
-        event runs (de-duplication, the workspace's version), where the ORM adds only cost.
-        Objects added with `add` are not flushed first: not for reading rows this transaction
-        changed through the ORM."""
+        event runs (de-duplication, the workspace's version), where the ORM adds only cost;
+        `params`: one execution per dict (executemany). Objects added with `add` are not
+        flushed first: not for reading rows this transaction changed through the ORM."""
         await self._insert_appended()
-        return await (await self.session.connection()).execute(statement)
+        return await (await self.session.connection()).execute(statement, params)
 
     async def all(self, statement: Any) -> list[Any]:
         await self._insert_appended()

@@ -46,7 +46,7 @@ _HAS_HEAD = text("due_at IS NOT NULL")
 class OutboxMessage(SQLModel, table=True):
     """A message the bot owes a conversation or a person; the delivery worker sends it.
 
-    The claim (bot/outbox_store.py) never reads the open rows as a whole: each conversation's
+    The claim (bot/outbox_claim.py) never reads the open rows as a whole: each conversation's
     head is on `outbox_chat`; `ix_outbox_open` (partial, open rows) finds a chat's next row when
     its head is done, and `ix_outbox_sending` the leases that ran out."""
 
