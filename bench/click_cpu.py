@@ -1,7 +1,7 @@
 """CPU per committed click: the bot's Slack click against the minimal click, from /proc.
 
     .venv/bin/python bench/click_cpu.py [--seconds 8] [--rounds 2] [--concurrency 16]
-        [--backends sqlite,postgresql] [--profile DIR]
+        [--backends sqlite,postgresql] [--profile DIR] [--statements]
 
 The same signed `block_actions` clicks (市场部's head approves one submitted request each,
 `bench/slack_click.py`) go, alternating in one run, to the minimal click (`click_minimal.py`:
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import os
 import sys
 import tempfile
@@ -38,9 +39,13 @@ PG = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
 
 async def measure(session: Any, role: tuple[str, ...], *, script: str, ids: Any, hook: str,
                   args: argparse.Namespace, profile: Path | None = None) -> dict[str, float]:
+    counted = Path(tempfile.mkstemp(prefix="click-sql-")[1]) if args.statements else None
+    if counted is not None and role[0] == "bot":
+        os.environ[bench.SQL_COUNT_VAR] = str(counted)
     process, port = await bench.spawn(*role, script=script)
+    os.environ.pop(bench.SQL_COUNT_VAR, None)
     send = bench.sender(session, f"http://127.0.0.1:{port}/slack/events", hook, ids)
-    await bench.throughput(send, concurrency=4, seconds=1)  # connections, caches, first plans
+    _rps, warm, _failed = await bench.throughput(send, concurrency=4, seconds=1)  # caches, plans
     before = await procstat.settle(process.pid)
     spy = procstat.record(process.pid, profile, seconds=args.seconds) if profile else None
     rps, done, failed = await bench.throughput(send, concurrency=args.concurrency,
@@ -57,8 +62,20 @@ async def measure(session: Any, role: tuple[str, ...], *, script: str, ids: Any,
         await asyncio.to_thread(spy.wait)
     await bench.stop(process)
     committed = done - failed
+    if counted is not None and role[0] == "bot":
+        report_statements(json.loads(counted.read_text() or "{}"), clicks=warm + committed)
     return {"rps": rps, "committed": committed, "failed": failed,
             "cpu_ms": 1000 * (after - before) / max(committed, 1)}
+
+
+def report_statements(counts: dict[str, int], *, clicks: int) -> None:
+    """Statements the bot sent per committed click (its outbox rows' delivery included)."""
+    total = sum(n for k, n in counts.items() if k != "COMMIT")
+    print(f"  statements per click: {total / max(clicks, 1):.1f} "
+          f"(+ {counts.get('COMMIT', 0) / max(clicks, 1):.1f} commits), over {clicks} clicks:",
+          file=sys.stderr)
+    for key, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        print(f"    {n / max(clicks, 1):6.2f}  {key}", file=sys.stderr)
 
 
 async def backend_run(session: Any, backend: str, args: argparse.Namespace, api_url: str,
@@ -150,6 +167,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--profile", default="")
+    parser.add_argument("--statements", action="store_true",
+                        help="count the bot's SQL statements per click, by kind and table")
     args = parser.parse_args()
 
     async def guarded() -> None:

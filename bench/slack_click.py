@@ -40,6 +40,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "adapters" 
 TEAM, CHANNEL, HEAD = "T0618", "C0618", "U_LIU"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 SCHEMA_VAR = "SLACK_BENCH_PG_SCHEMA"
+SQL_COUNT_VAR = "BENCH_SQL_COUNT"
 
 
 # ---- the processes ---------------------------------------------------------------------------
@@ -116,10 +117,40 @@ def role_bot(port: int, api_url: str, database: str, requests: int) -> None:
     from storage.db import Database
 
     asyncio.run(prepare(database, requests))
-    app = build(Settings(database_url=database, archive_dir=None),  # type: ignore[arg-type]
-                db=Database(database, schema=os.environ.get(SCHEMA_VAR) or None))
+    db = Database(database, schema=os.environ.get(SCHEMA_VAR) or None)
+    app = build(Settings(database_url=database, archive_dir=None), db=db)  # type: ignore[arg-type]
     app.adapters["slack"].rate_per_chat = app.adapters["slack"].rate_per_second = 1e6
-    serve(app.asgi, port, uvicorn)
+    counts = statements(db) if os.environ.get(SQL_COUNT_VAR) else None
+    serve(app.asgi, port, uvicorn, stopped=None if counts is None else (
+        lambda: Path(os.environ[SQL_COUNT_VAR]).write_text(json.dumps(counts))))
+
+
+def statements(db: Any) -> dict[str, int]:
+    """Every statement the bot sends, by kind and table (`INSERT audit_event`), and every
+    commit — written to $BENCH_SQL_COUNT when the server stops (`click_cpu.py --statements`)."""
+    import re
+
+    from sqlalchemy import event
+
+    counts: dict[str, int] = {}
+    verb = re.compile(r"^\s*(\w+)")
+    table = {"SELECT": re.compile(r"\bFROM\s+\"?(\w+)", re.I),
+             "INSERT": re.compile(r"\bINTO\s+\"?(\w+)", re.I),
+             "UPDATE": re.compile(r"^\s*UPDATE\s+\"?(\w+)", re.I)}
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        m = verb.match(statement)
+        kind = m.group(1).upper() if m else "?"
+        found = table[kind].search(statement) if kind in table else None
+        key = f"{kind} {found.group(1)}" if found else kind
+        counts[key] = counts.get(key, 0) + 1
+
+    def commit(_conn: Any) -> None:
+        counts["COMMIT"] = counts.get("COMMIT", 0) + 1
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    event.listen(db.engine.sync_engine, "commit", commit)
+    return counts
 
 
 async def prepare(database: str, count: int) -> None:
@@ -155,7 +186,7 @@ async def prepare(database: str, count: int) -> None:
     await db.dispose()
 
 
-def serve(asgi: Any, port: int, uvicorn: Any) -> None:
+def serve(asgi: Any, port: int, uvicorn: Any, *, stopped: Callable[[], Any] | None = None) -> None:
     """Every server runs as `collab-bot serve` runs the bot (`uvicorn.run`): uvloop and
     httptools when installed (they are dependencies), else asyncio and h11 — alike for all."""
     # keep-alive longer than any phase: an idle pooled connection closed by the server while
@@ -167,6 +198,11 @@ def serve(asgi: Any, port: int, uvicorn: Any) -> None:
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets=sockets)
             print("READY", port, flush=True)
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            await super().shutdown(sockets=sockets)
+            if stopped is not None:  # uvicorn re-raises SIGTERM after this: nothing runs later
+                stopped()
 
     Announcing(config).run()
 

@@ -107,21 +107,20 @@ async def _apply(uow: UnitOfWork, o: Outcome) -> None:
 
 
 async def _remember_cards(uow: UnitOfWork, sent: list[Outcome]) -> None:
-    """Where each card now lives, so a later update edits it (the last post of a key wins)."""
+    """Where each card now lives, so a later update edits it (the last post of a key wins):
+    one upsert for the run, on the (workspace, conversation, card key) unique constraint."""
     latest = {o.row.card_key: o.platform_message_id for o in sent
               if o.row.card_key and o.platform_message_id}
     if not latest:
         return
-    row = sent[0].row
-    known = {r.card_key: r for r in await uow.all(select(MessageRef).where(
-        MessageRef.workspace_id == row.workspace_id, MessageRef.conversation == row.conversation,
-        MessageRef.card_key.in_(sorted(latest))))}
-    for key, message_id in latest.items():
-        if key in known:
-            known[key].platform_message_id = message_id
-        else:
-            uow.add(MessageRef(workspace_id=row.workspace_id, conversation=row.conversation,
-                               card_key=key, platform_message_id=message_id))
+    row, t = sent[0].row, MessageRef.__table__
+    stmt = uow.upsert(t)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[t.c.workspace_id, t.c.conversation, t.c.card_key],
+        set_={"platform_message_id": stmt.excluded.platform_message_id})
+    await uow.execute(stmt, [{"workspace_id": row.workspace_id, "conversation": row.conversation,
+                              "card_key": key, "platform_message_id": message_id}
+                             for key, message_id in latest.items()])
 
 
 async def finish(db: Database, *, owner: str, outcomes: list[Outcome]) -> set[int]:
