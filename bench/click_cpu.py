@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 import click_minimal  # noqa: E402
+import common  # noqa: E402
 import procstat  # noqa: E402
 import slack_click as bench  # noqa: E402
 
@@ -63,19 +64,9 @@ async def measure(session: Any, role: tuple[str, ...], *, script: str, ids: Any,
     await bench.stop(process)
     committed = done - failed
     if counted is not None and role[0] == "bot":
-        report_statements(json.loads(counted.read_text() or "{}"), clicks=warm + committed)
+        common.report_statements(json.loads(counted.read_text() or "{}"), clicks=warm + committed)
     return {"rps": rps, "committed": committed, "failed": failed,
             "cpu_ms": 1000 * (after - before) / max(committed, 1)}
-
-
-def report_statements(counts: dict[str, int], *, clicks: int) -> None:
-    """Statements the bot sent per committed click (its outbox rows' delivery included)."""
-    total = sum(n for k, n in counts.items() if k != "COMMIT")
-    print(f"  statements per click: {total / max(clicks, 1):.1f} "
-          f"(+ {counts.get('COMMIT', 0) / max(clicks, 1):.1f} commits), over {clicks} clicks:",
-          file=sys.stderr)
-    for key, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-        print(f"    {n / max(clicks, 1):6.2f}  {key}", file=sys.stderr)
 
 
 async def backend_run(session: Any, backend: str, args: argparse.Namespace, api_url: str,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -146,3 +148,46 @@ def cpu_seconds() -> float:
     the bot, whatever else the shared machine is doing."""
     fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def statements(db: Database) -> dict[str, list[float]]:
+    """Every statement a server sends, by kind and table (`INSERT audit_event`): [count,
+    seconds in the driver], plus COMMIT's count — for a bench to dump when its server stops."""
+    from sqlalchemy import event
+
+    counts: dict[str, list[float]] = {}
+    verb = re.compile(r"^\s*(\w+)")
+    table = {"SELECT": re.compile(r"\bFROM\s+\"?(\w+)", re.I),
+             "INSERT": re.compile(r"\bINTO\s+\"?(\w+)", re.I),
+             "UPDATE": re.compile(r"^\s*UPDATE\s+\"?(\w+)", re.I)}
+
+    def before(conn, _cursor, statement: str, *_args) -> None:
+        m = verb.match(statement)
+        kind = m.group(1).upper() if m else "?"
+        found = table[kind].search(statement) if kind in table else None
+        conn.info["bench.statement"] = (f"{kind} {found.group(1)}" if found else kind,
+                                        time.perf_counter())
+
+    def after(conn, *_args) -> None:
+        key, started = conn.info.pop("bench.statement", ("?", time.perf_counter()))
+        entry = counts.setdefault(key, [0, 0.0])
+        entry[0] += 1
+        entry[1] += time.perf_counter() - started
+
+    def commit(_conn) -> None:
+        counts.setdefault("COMMIT", [0, 0.0])[0] += 1
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", before)
+    event.listen(db.engine.sync_engine, "after_cursor_execute", after)
+    event.listen(db.engine.sync_engine, "commit", commit)
+    return counts
+
+
+def report_statements(counts: dict[str, list[float]], *, clicks: int) -> None:
+    """Statements per click (delivery of its outbox rows included) and their driver time."""
+    n = max(clicks, 1)
+    total = sum(c for k, (c, _s) in counts.items() if k != "COMMIT")
+    print(f"  statements per click: {total / n:.1f} (+ {counts.get('COMMIT', [0])[0] / n:.1f} "
+          f"commits), over {clicks} clicks — count, driver ms per click:", file=sys.stderr)
+    for key, (c, secs) in sorted(counts.items(), key=lambda kv: -kv[1][1]):
+        print(f"    {c / n:6.2f}  {1000 * secs / n:6.2f} ms  {key}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """A DingTalk Stream card click → committed transition → ack, measured over the real socket.
 
-    .venv/bin/python bench/dingtalk_click.py [--seconds 20] [--rate 100] [--database URL]
+    .venv/bin/python bench/dingtalk_click.py [--seconds 20] [--rate 100] [--database URL] [--statements]
 
 Two processes: the bot exactly as `collab-bot serve` builds it with DingTalk configured in Stream
 mode (the `dingtalk-stream` SDK on its own thread, the real core on SQLite — or `--database`
@@ -32,6 +32,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "adapters" 
 HEAD, INITIATOR, GROUP = "wang", "zhou", "cid618"
 CARDS = "/v1.0/card/instances/callback"
 SCHEMA_VAR = "DINGTALK_BENCH_PG_SCHEMA"  # PostgreSQL: each run in a schema of its own
+SQL_COUNT_VAR = "BENCH_SQL_COUNT"  # --statements: where the bot dumps its statement counts
 
 
 def schema() -> str | None:
@@ -54,11 +55,15 @@ def role_bot(api_url: str, database: str, requests: int) -> None:
     from bot.settings import Settings
     from storage.db import Database
 
+    from bench.common import statements
+
     asyncio.run(prepare(database, requests))
-    app = build(Settings(database_url=database, archive_dir=None),  # type: ignore[arg-type]
-                db=Database(database, schema=schema()))
+    db = Database(database, schema=schema())
+    app = build(Settings(database_url=database, archive_dir=None), db=db)  # type: ignore[arg-type]
     app.adapters["dingtalk"].rate_per_chat = app.adapters["dingtalk"].rate_per_second = 1e6
-    serve(app.asgi, uvicorn)
+    counts = statements(db) if os.environ.get(SQL_COUNT_VAR) else None
+    serve(app.asgi, uvicorn, stopped=None if counts is None else (
+        lambda: Path(os.environ[SQL_COUNT_VAR]).write_text(json.dumps(counts))))
 
 
 def role_instant(api_url: str) -> None:
@@ -119,7 +124,7 @@ async def prepare(database: str, count: int) -> None:
     await db.dispose()
 
 
-def serve(asgi: Any, uvicorn: Any) -> None:
+def serve(asgi: Any, uvicorn: Any, *, stopped: Any = None) -> None:
     config = uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
                             access_log=False)
 
@@ -127,6 +132,11 @@ def serve(asgi: Any, uvicorn: Any) -> None:
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets=sockets)
             print("READY", os.getpid(), flush=True)
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            await super().shutdown(sockets=sockets)
+            if stopped is not None:  # uvicorn re-raises SIGTERM after this: nothing runs later
+                stopped()
 
     Announcing(config).run()
 
@@ -181,7 +191,11 @@ async def phase(role: str, args: argparse.Namespace, database: str, requests: in
     from dingtalk_fake import FakeDingTalk
 
     fake = await FakeDingTalk().start()
+    counted = Path(tempfile.mkstemp(prefix="dingtalk-sql-")[1]) if args.statements else None
+    if counted is not None and role == "bot":
+        os.environ[SQL_COUNT_VAR] = str(counted)
     process = await spawn(role, fake.url, *((database, str(requests)) if role == "bot" else ()))
+    os.environ.pop(SQL_COUNT_VAR, None)
     await asyncio.wait_for(fake.connected.wait(), 60)
     await steady(fake, 1, rate=args.rate, seconds=1)  # warm up
     before = cpu_seconds(process.pid)
@@ -190,6 +204,10 @@ async def phase(role: str, args: argparse.Namespace, database: str, requests: in
     process.terminate()
     await process.wait()
     await fake.stop()
+    if counted is not None and role == "bot":
+        from bench.common import report_statements
+        report_statements(json.loads(counted.read_text() or "{}"),
+                          clicks=result["count"] + int(args.rate))
     return result
 
 
@@ -248,6 +266,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", ""))
+    parser.add_argument("--statements", action="store_true",
+                        help="count the bot's SQL statements per click, by kind and table")
     args, rest = parser.parse_known_args()
     if args.role == "bot":
         role_bot(rest[0], rest[1], int(rest[2]))

@@ -120,37 +120,10 @@ def role_bot(port: int, api_url: str, database: str, requests: int) -> None:
     db = Database(database, schema=os.environ.get(SCHEMA_VAR) or None)
     app = build(Settings(database_url=database, archive_dir=None), db=db)  # type: ignore[arg-type]
     app.adapters["slack"].rate_per_chat = app.adapters["slack"].rate_per_second = 1e6
+    from bench.common import statements
     counts = statements(db) if os.environ.get(SQL_COUNT_VAR) else None
     serve(app.asgi, port, uvicorn, stopped=None if counts is None else (
         lambda: Path(os.environ[SQL_COUNT_VAR]).write_text(json.dumps(counts))))
-
-
-def statements(db: Any) -> dict[str, int]:
-    """Every statement the bot sends, by kind and table (`INSERT audit_event`), and every
-    commit — written to $BENCH_SQL_COUNT when the server stops (`click_cpu.py --statements`)."""
-    import re
-
-    from sqlalchemy import event
-
-    counts: dict[str, int] = {}
-    verb = re.compile(r"^\s*(\w+)")
-    table = {"SELECT": re.compile(r"\bFROM\s+\"?(\w+)", re.I),
-             "INSERT": re.compile(r"\bINTO\s+\"?(\w+)", re.I),
-             "UPDATE": re.compile(r"^\s*UPDATE\s+\"?(\w+)", re.I)}
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        m = verb.match(statement)
-        kind = m.group(1).upper() if m else "?"
-        found = table[kind].search(statement) if kind in table else None
-        key = f"{kind} {found.group(1)}" if found else kind
-        counts[key] = counts.get(key, 0) + 1
-
-    def commit(_conn: Any) -> None:
-        counts["COMMIT"] = counts.get("COMMIT", 0) + 1
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
-    event.listen(db.engine.sync_engine, "commit", commit)
-    return counts
 
 
 async def prepare(database: str, count: int) -> None:

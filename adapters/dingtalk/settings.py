@@ -23,6 +23,8 @@ class DingTalkSettings(BaseSettings):
     monthly_quota: int = 10000  # standard edition: OpenAPI calls per org per month (0: no quota)
     # warn the workspace admins (a DM each, once per level and month) at these percents of it
     quota_warn_at: tuple[int, ...] = (80, 95)
+    # this process's calls are added to the month's shared count at most this often (seconds)
+    quota_flush_seconds: float = 5.0
 
     @property
     def configured(self) -> bool:

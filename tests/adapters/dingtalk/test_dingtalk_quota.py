@@ -118,3 +118,39 @@ async def test_the_admin_is_warned_in_dingtalk_when_the_bot_nears_the_quota(data
         assert world.adapter.api.quota.used == 2 and world.adapter.api.quota.remaining == 0
     finally:
         await stop_dingtalk_app(world, server, task)
+
+
+async def test_a_busy_bot_counts_its_calls_in_one_write_per_interval(db):
+    """The month's shared count is written at most every `DINGTALK_QUOTA_FLUSH_SECONDS`, with
+    every call made meanwhile (a write per send was a seventh of a busy bot's CPU), and nothing
+    is left uncounted when the adapter drains or stops."""
+    from adapters.base import Outbound
+    from adapters.dingtalk.adapter import DingTalkAdapter
+    from adapters.dingtalk.settings import DingTalkSettings
+    from dingtalk_fake import CLIENT_ID, CLIENT_SECRET, ROBOT, TEMPLATE, FakeDingTalk
+    from storage.tables import Counter
+
+    async def month_count() -> int:
+        async with db.uow() as uow:
+            row = await uow.first(select(Counter).where(Counter.name.startswith("dingtalk.api_calls.")))
+        return row.value if row else 0
+
+    await org(db)
+    fake = await FakeDingTalk().start()
+    adapter = DingTalkAdapter(settings=DingTalkSettings(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, robot_code=ROBOT, api_url=fake.url,
+        mode="http", card_template_id=TEMPLATE, quota_flush_seconds=3600), core=None, db=db,
+        clock=VirtualClock(NOW))  # type: ignore[arg-type]
+    try:
+        for n in range(5):
+            await adapter.deliver(Outbound(id=n, workspace="corp", conversation="cid-1", kind="post",
+                                           payload={"text": f"进度 {n}"}))
+        assert adapter.api.quota.used == 5 and await month_count() == 0  # waiting for its interval
+        await adapter.drain()
+        assert await month_count() == 5  # one write, all five calls
+        await adapter.deliver(Outbound(id=9, workspace="corp", conversation="cid-1", kind="post",
+                                       payload={"text": "再一条"}))
+    finally:
+        await adapter.stop()  # stopping counts what is left
+        await fake.stop()
+    assert await month_count() == 6
