@@ -295,7 +295,7 @@ class DingTalkDriver(Driver):
 
         from adapters.dingtalk.adapter import DingTalkAdapter
         from adapters.dingtalk.signature import sign
-        from slack_support import serve
+        from asgi_server import serve
 
         settings = self.w.adapter.settings.model_copy(update={"mode": "http"})
         adapter = DingTalkAdapter(settings=settings, core=self.w.adapter.core)

@@ -15,7 +15,7 @@ from adapters.dingtalk.adapter import DingTalkAdapter
 from adapters.dingtalk.settings import DingTalkSettings
 from adapters.dingtalk.signature import sign, valid
 from dingtalk_fake import CORP, message_data
-from slack_support import serve
+from asgi_server import serve
 from workflows.errors import Unavailable
 from workflows.events import Reply
 

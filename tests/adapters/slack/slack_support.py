@@ -3,7 +3,6 @@ payload shapes (tests/payloads/slack/), the app served over real HTTP, and a fak
 transport tests that do not need the real one."""
 from __future__ import annotations
 
-import asyncio
 import copy
 import hashlib
 import hmac
@@ -16,9 +15,9 @@ from typing import Any, AsyncIterator, Callable
 from urllib.parse import quote, urlencode
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 
+from asgi_server import serve
 from workflows.events import Event, Reply, Tenant
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -126,25 +125,7 @@ def mention_body(*, text: str, user: str, channel: str = "C111", team: str = "T1
     return json.dumps(body).encode()
 
 
-# ---- the app over real HTTP -------------------------------------------------------------------
-
-@asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Run an ASGI app with uvicorn on a random 127.0.0.1 port, in this event loop."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.ensure_future(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.005)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
+# ---- the app over real HTTP (asgi_server.serve) --------------------------------------------
 
 @dataclass
 class SlackHttp:

@@ -3,16 +3,15 @@ page, newest first, with previous / next links that keep the filters, each perso
 of the requests they may see (R25) only."""
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import timedelta
 
 import httpx
-import uvicorn
 from sqlmodel import select
 from starlette.applications import Starlette
 
 from adapters.web.board import BoardWeb
+from asgi_server import serve
 from storage.tables import CollaborationRequest, Department, Person
 from workflows.board.context import board_context, person_by_key
 from workflows.board.queries import request_rows_page
@@ -41,40 +40,31 @@ async def file_requests(db, clock, count: int) -> None:
 async def test_the_board_pages_through_the_requests_a_person_may_see(platform):
     await file_requests(platform.app.db, platform.app.clock, 130)
     web = BoardWeb(db=platform.app.db, clock=platform.app.clock, secret=SECRET)
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=web.routes()), host="127.0.0.1", port=0,
-                                           log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            for person, numbers in (("zhao", range(130, 0, -1)), ("zheng", range(130, 0, -2))):
-                link = "/board?" + httpx.QueryParams(t=sign(
-                    secret=SECRET, workspace_id="local:demo", person_key=person, now=platform.app.clock.now(),
-                    ttl=timedelta(hours=1)), state="open").__str__()
-                pages: list[list[str]] = []
-                while link:
-                    page = await http.get(link.replace("&amp;", "&"))
-                    assert page.status_code == 200
-                    pages.append(NUMBERS.findall(page.text))
-                    assert ("state=open" in page.text) and (len(pages) == 1) == ('rel="prev"' not in page.text)
-                    found = re.search(r'<a rel="next" href="([^"]+)"', page.text)
-                    link = found.group(1) if found else ""
-                assert [len(p) for p in pages] == [50] * (len(numbers) // 50) + [len(numbers) % 50]
-                assert sum(pages, []) == [f"XT-2026-{n:03d}" for n in numbers]  # newest first, each once
-            back = await http.get(link or "/board", params={"t": sign(
-                secret=SECRET, workspace_id="local:demo", person_key="zhao", now=platform.app.clock.now(),
-                ttl=timedelta(hours=1)), "page": "2"})
-            assert 'rel="prev"' in back.text and "第 2 页" in back.text
-            assert NUMBERS.findall(back.text)[0] == "XT-2026-080"
-            bad = await http.get("/board", params={"t": sign(
-                secret=SECRET, workspace_id="local:demo", person_key="zhao", now=platform.app.clock.now(),
-                ttl=timedelta(hours=1)), "page": "-3x"})
-            assert bad.status_code == 200 and NUMBERS.findall(bad.text)[0] == "XT-2026-130"  # the first page
-    finally:
-        server.should_exit = True
-        await task
+    async with serve(Starlette(routes=web.routes())) as base, \
+            httpx.AsyncClient(base_url=base, timeout=10) as http:
+        for person, numbers in (("zhao", range(130, 0, -1)), ("zheng", range(130, 0, -2))):
+            link = "/board?" + httpx.QueryParams(t=sign(
+                secret=SECRET, workspace_id="local:demo", person_key=person, now=platform.app.clock.now(),
+                ttl=timedelta(hours=1)), state="open").__str__()
+            pages: list[list[str]] = []
+            while link:
+                page = await http.get(link.replace("&amp;", "&"))
+                assert page.status_code == 200
+                pages.append(NUMBERS.findall(page.text))
+                assert ("state=open" in page.text) and (len(pages) == 1) == ('rel="prev"' not in page.text)
+                found = re.search(r'<a rel="next" href="([^"]+)"', page.text)
+                link = found.group(1) if found else ""
+            assert [len(p) for p in pages] == [50] * (len(numbers) // 50) + [len(numbers) % 50]
+            assert sum(pages, []) == [f"XT-2026-{n:03d}" for n in numbers]  # newest first, each once
+        back = await http.get(link or "/board", params={"t": sign(
+            secret=SECRET, workspace_id="local:demo", person_key="zhao", now=platform.app.clock.now(),
+            ttl=timedelta(hours=1)), "page": "2"})
+        assert 'rel="prev"' in back.text and "第 2 页" in back.text
+        assert NUMBERS.findall(back.text)[0] == "XT-2026-080"
+        bad = await http.get("/board", params={"t": sign(
+            secret=SECRET, workspace_id="local:demo", person_key="zhao", now=platform.app.clock.now(),
+            ttl=timedelta(hours=1)), "page": "-3x"})
+        assert bad.status_code == 200 and NUMBERS.findall(bad.text)[0] == "XT-2026-130"  # the first page
 
 
 async def test_a_page_reads_in_batches_until_it_is_full(platform):

@@ -3,7 +3,6 @@ requests their departments are involved in (admins and VPs everything); a missin
 foreign or expired link gets a clear 401 page, a page that is not theirs a 403 — never data."""
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from datetime import timedelta
@@ -11,10 +10,10 @@ from datetime import timedelta
 import httpx
 import openpyxl
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from adapters.web.board import BoardWeb
+from asgi_server import serve
 from harness import running_request
 from workflows.board.links import sign
 
@@ -31,16 +30,9 @@ async def board(platform):
     filed = await platform.say("xu", OTHER, chat="g2")
     assert "XT-2026-002" in filed["reply"], filed
     web = BoardWeb(db=platform.app.db, clock=platform.app.clock, secret=SECRET)
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=web.routes()), host="127.0.0.1", port=0,
-                                           log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+    async with serve(Starlette(routes=web.routes())) as base, \
+            httpx.AsyncClient(base_url=base, timeout=10) as http:
         yield platform, http
-    server.should_exit = True
-    await task
 
 
 def token(platform, person: str, *, hours: float = 24, ago: float = 0, secret: str = SECRET,
