@@ -205,18 +205,15 @@ class DeliveryWorker:
 
     # --- one run ---------------------------------------------------------------------------
 
-    def run_size(self, platform: str) -> int:
-        return self.settings.delivery_run_size if platform in self.adapters else 1
-
     async def _claim(self, limit: int) -> list[list[Claimed]]:
         mono = time.monotonic()
         real_due = {rid for rid, at in self.retry_at.items() if at <= mono}
         common = dict(now=self.clock.now(), lease_seconds=self.settings.delivery_lease_seconds,
                       owner=self.owner, exclude=set(self._inflight), workspaces=self._workspaces)
         closed_out = [p for p, b in self.breakers.items() if b.is_open]
-        found = await claim(self.db, limit=limit, real_due=real_due,
-                            platforms=set(self.adapters) - set(closed_out),
-                            run_size={p: self.run_size(p) for p in self.adapters}, **common)
+        run_size = dict.fromkeys(self.adapters, self.settings.delivery_run_size)
+        found = await claim(self.db, limit=limit, real_due=real_due, run_size=run_size,
+                            platforms=set(self.adapters) - set(closed_out), **common)
         runs, expired = list(found.runs), list(found.expired)
         for platform in closed_out:
             b = self.breakers[platform]
@@ -311,7 +308,7 @@ class DeliveryWorker:
                                                 lease_seconds=lease)
             except Exception:  # noqa: BLE001 — database trouble: keep sending, try again
                 continue
-            if held < len([c for c in unit if c.row.id not in progress.finished]):
+            if held < len(set(ids) - progress.finished):  # (rows finished meanwhile are not held)
                 log.warning("outbox lease lost: another worker has the rows",
                             extra={"outbox_id": ids[0] if ids else None})
                 attempt.cancel()

@@ -12,7 +12,9 @@ import uvicorn
 @asynccontextmanager
 async def serve(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
     """The app's base URL while the block runs; the server stops after it."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan)
+    # log_config=None: the test's own logging stays as it is (some watch for ERROR records)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", log_config=None,
+                            lifespan=lifespan)
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve())
     while not server.started:

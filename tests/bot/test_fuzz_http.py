@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from asgi_server import serve
 from bot.app import DEMO_ORG, build, load_org_file
 from bot.settings import Settings
 from bot.time_settings import TimeSettings
@@ -72,18 +72,10 @@ async def world(database_url, monkeypatch) -> Any:
     handler = logging.Handler(level=logging.ERROR)
     handler.emit = errors.append  # type: ignore[method-assign]
     logging.getLogger().addHandler(handler)
-    server = uvicorn.Server(uvicorn.Config(app.asgi, host="127.0.0.1", port=0, log_config=None, lifespan="on"))
-    task = asyncio.ensure_future(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}", errors
+        async with serve(app.asgi, lifespan="on") as base:
+            yield base, errors
     finally:
-        server.should_exit = True
-        await task
         logging.getLogger().removeHandler(handler)
         await slack.stop()
         await feishu.stop()
