@@ -31,7 +31,7 @@ class TimeSettings(BaseSettings):
     delivery_batch_size: int = Field(64, ge=1)  # chats claimed / in flight at once
     # a chat's due rows go as one run of up to this many, claimed and finished together; what
     # a run sent is put on record before it waits for a rate limit or after this long
-    delivery_run_size: int = Field(8, ge=1)
+    delivery_run_size: int = Field(32, ge=1)
     delivery_run_flush_seconds: float = Field(0.5, ge=0)
     # transient failures (connection errors, timeouts, 5xx, 429) are retried until sent or
     # expired: back-off doubling from base to max, drawn from [½, 1] of that (jitter)
