@@ -115,6 +115,9 @@ class UnitOfWork:
         self.session = session
         self.dialect = dialect
         self._appended: list[tuple[type[SQLModel], dict[str, Any]]] = []
+        # every row appended in this transaction, written or not (a rolled-back savepoint's
+        # taken out): what `timers.born` looks at
+        self.appended_log: list[tuple[type[SQLModel], dict[str, Any]]] = []
 
     @property
     def is_postgres(self) -> bool:
@@ -134,6 +137,7 @@ class UnitOfWork:
         commit. No model instance is built — on a click, building and flushing ORM objects cost
         more than the statements themselves (BENCHMARKS.md). The row gets no id back."""
         self._appended.append((model, values))
+        self.appended_log.append((model, values))
 
     async def flush(self) -> None:
         if self._appended:
@@ -145,12 +149,14 @@ class UnitOfWork:
     async def savepoint(self) -> AsyncIterator[None]:
         """A nested transaction: on an error its writes are gone — appended rows included."""
         await self._insert_appended()  # rows from before belong to the outer transaction
+        logged = len(self.appended_log)
         try:
             async with self.session.begin_nested():
                 yield
                 await self.flush()
         except BaseException:
             self._appended.clear()
+            del self.appended_log[logged:]
             raise
 
     async def _insert_appended(self) -> None:
