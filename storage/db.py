@@ -162,14 +162,54 @@ class UnitOfWork:
     async def _insert_appended(self) -> None:
         if not self._appended:
             return
-        rows, self._appended = self._appended, []
         await self.session.flush()  # the rows they point at (a new request, say) exist first
+        await self._write_appended(await self.session.connection())
+
+    async def _write_appended(self, connection: Any) -> None:
+        """SQLite: one INSERT per table (executemany). PostgreSQL: every table's rows in ONE
+        statement — each further table's INSERT a data-modifying CTE of the last — so a click's
+        audit, outbox and timer rows are one statement sent, not four (the send and the
+        server's wake-up are most of a statement's cost, BENCHMARKS.md)."""
+        rows, self._appended = self._appended, []
         tables: dict[Any, list[dict[str, Any]]] = {}
         for model, values in rows:
             tables.setdefault(model.__table__, []).append(_row(model, values))  # type: ignore[attr-defined]
+        if not self.is_postgres:
+            for table, batch in tables.items():
+                await connection.execute(insert(table).inline(), batch)
+            return
+        *earlier, (last, batch) = tables.items()
+        statement = insert(last).values(batch)
+        for n, (table, more) in enumerate(earlier):
+            statement = statement.add_cte(insert(table).values(more).cte(f"appended_{n}"))
+        await connection.execute(statement)
+
+    async def commit(self) -> None:
+        """The end of the transaction. On PostgreSQL the appended rows' INSERT and the COMMIT
+        go in one psycopg pipeline: nothing is read back from the INSERT, so the COMMIT need not
+        wait for its answer — one round trip for both (with `_write_appended`, a click's audit,
+        outbox and timer rows and its COMMIT: 4 round trips → 1). An error in the INSERT (a
+        constraint) or the COMMIT (a serialization failure) is raised here, as SQLAlchemy
+        raises it, and nothing is committed, as before."""
+        if not self._appended or not self.is_postgres:
+            await self._insert_appended()
+            await self.session.commit()
+            return
+        await self.session.flush()  # ORM rows read their results (ids, row counts): not piped
         connection = await self.session.connection()
-        for table, batch in tables.items():
-            await connection.execute(insert(table), batch)
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        try:
+            async with driver.pipeline():
+                await self._write_appended(connection)
+                # psycopg's own COMMIT, inside the pipeline: the session's, below, finds the
+                # connection idle and sends nothing — and only then hands it back to the pool
+                # (a pooled connection must never leave with its pipeline still open)
+                await driver.commit()
+        except sa_exc.DBAPIError:
+            raise
+        except driver.Error as exc:  # raised by the pipeline's sync: as SQLAlchemy raises it
+            raise sa_exc.DBAPIError.instance("COMMIT", None, exc, type(driver).Error) from exc
+        await self.session.commit()
 
     async def get(self, model: type[T], key: Any) -> T | None:
         await self._insert_appended()
@@ -272,7 +312,7 @@ class Database:
             async with session.begin():
                 uow = UnitOfWork(session, self.dialect)
                 yield uow
-                await uow._insert_appended()
+                await uow.commit()  # `begin()`'s exit then has nothing left to commit
 
     @asynccontextmanager
     async def deadline(self, seconds: float) -> AsyncIterator[None]:
