@@ -166,31 +166,25 @@ class UnitOfWork:
         await self._write_appended(await self.session.connection())
 
     async def _write_appended(self, connection: Any) -> None:
-        """SQLite: one INSERT per table (executemany). PostgreSQL: every table's rows in ONE
-        statement — each further table's INSERT a data-modifying CTE of the last — so a click's
-        audit, outbox and timer rows are one statement sent, not four (the send and the
-        server's wake-up are most of a statement's cost, BENCHMARKS.md)."""
+        """One INSERT per table (executemany for several rows), without RETURNING.
+
+        (Tried: on PostgreSQL all tables' rows in one statement, each further table's INSERT a
+        data-modifying CTE. A multi-row VALUES statement has no cache key in SQLAlchemy, so it
+        was compiled afresh on every click — more CPU than the round trips it saved.)"""
         rows, self._appended = self._appended, []
         tables: dict[Any, list[dict[str, Any]]] = {}
         for model, values in rows:
             tables.setdefault(model.__table__, []).append(_row(model, values))  # type: ignore[attr-defined]
-        if not self.is_postgres:
-            for table, batch in tables.items():
-                await connection.execute(insert(table).inline(), batch)
-            return
-        *earlier, (last, batch) = tables.items()
-        statement = insert(last).values(batch)
-        for n, (table, more) in enumerate(earlier):
-            statement = statement.add_cte(insert(table).values(more).cte(f"appended_{n}"))
-        await connection.execute(statement)
+        for table, batch in tables.items():
+            await connection.execute(insert(table).inline(), batch)
 
     async def commit(self) -> None:
-        """The end of the transaction. On PostgreSQL the appended rows' INSERT and the COMMIT
-        go in one psycopg pipeline: nothing is read back from the INSERT, so the COMMIT need not
-        wait for its answer — one round trip for both (with `_write_appended`, a click's audit,
-        outbox and timer rows and its COMMIT: 4 round trips → 1). An error in the INSERT (a
-        constraint) or the COMMIT (a serialization failure) is raised here, as SQLAlchemy
-        raises it, and nothing is committed, as before."""
+        """The end of the transaction. On PostgreSQL the appended rows' INSERTs and the COMMIT
+        go in one psycopg pipeline: nothing is read back from them, so none waits for the
+        answer to the one before — a click's audit, outbox and timer rows and its COMMIT are one
+        round trip, not four. An error in an INSERT (a constraint) or the COMMIT (a
+        serialization failure) is raised here, as SQLAlchemy raises it, and nothing is
+        committed, as before."""
         if not self._appended or not self.is_postgres:
             await self._insert_appended()
             await self.session.commit()
