@@ -204,6 +204,7 @@ def report(args: argparse.Namespace, rows: list[dict[str, Any]], *, held: int, s
                         + r[f"steady{n}"]["failures"] for r in rows)
     print(f"approvals in the database: {held} of {sent} clicks sent, {not_committed} answered "
           f"503 (nothing committed)")
+    assert sent - not_committed <= held <= sent  # a timed-out click may still have committed
     for i, r in enumerate(rows, 1):
         for workers in (1, n):
             r[f"cpu{workers}"]["committed"] = r[f"rps{workers}"] * args.seconds
@@ -245,7 +246,6 @@ def ceiling(row: dict[str, Any], n: int) -> None:
           f"Slack on other cores {best_alone:.0f} clicks/s (×{best_alone / row['rps1']:.2f}). "
           f"1 process: the bot used {one['bot'] / one['wall']:.2f} of a core, the machine was "
           f"idle {100 * one['idle'] / (cores * one['wall']):.0f} %")
-    assert sent - not_committed <= held <= sent  # a timed-out click may still have committed
 
 
 def main() -> None:
