@@ -232,19 +232,33 @@ def report_cpu(title: str, row: dict[str, Any], n: int, *, prefix: str = "") -> 
 
 
 def ceiling(row: dict[str, Any], n: int) -> None:
-    """The best clicks/s N processes could sustain here: the cores' time in the phase, less
-    what other work took, spent on clicks at the CPU per click the N-process run measured."""
+    """What the measured CPU per click allows. A process serves at most one core's worth of
+    clicks (1 / its bot CPU per click); all parties together at most the cores' time. In this
+    window: the cores less what other work took. Alone on the machine: all of it."""
     cores = os.cpu_count() or 1
     one, many = row["cpu1"], row[f"cpu{n}"]
-    per = {p: many[p] / max(many["committed"], 1) for p in PARTIES}
+
+    def per_click(c: dict[str, float]) -> dict[str, float]:
+        return {p: c[p] / max(c["committed"], 1) for p in PARTIES}
+
+    p1, pn = per_click(one), per_click(many)
     free = cores * many["wall"] - many["rest"]  # core-seconds the clicks' parties could use
-    best = free / sum(per.values()) / many["wall"]
-    best_alone = free / (per["bot"] + per["postgres"]) / many["wall"]
-    print(f"ceiling with {n} processes on {cores} cores: {best:.0f} clicks/s if every idle second "
+    best = free / sum(pn.values()) / many["wall"]
+    print(f"ceiling in this window ({n} processes, {cores} cores, other work took "
+          f"{many['rest'] / many['wall']:.2f} of them): {best:.0f} clicks/s if every idle second "
           f"went to clicks (×{best / row['rps1']:.2f} of 1 process's {row['rps1']:.0f}/s; "
-          f"measured ×{row[f'rps{n}'] / row['rps1']:.2f}); with the load generator and the fake "
-          f"Slack on other cores {best_alone:.0f} clicks/s (×{best_alone / row['rps1']:.2f}). "
-          f"1 process: the bot used {one['bot'] / one['wall']:.2f} of a core, the machine was "
+          f"measured ×{row[f'rps{n}'] / row['rps1']:.2f})")
+    alone1 = min(1 / p1["bot"], cores / sum(p1.values()))
+    alone_n = min(n / pn["bot"], cores / sum(pn.values()))
+    others = sum(pn.values()) - pn["bot"]
+    print(f"ceiling alone on the machine: 1 process {alone1:.0f} clicks/s (a core at "
+          f"{1000 * p1['bot']:.1f} ms of bot CPU a click), {n} processes {alone_n:.0f} clicks/s "
+          f"({cores} cores at {1000 * sum(pn.values()):.1f} ms a click, of which PostgreSQL, the "
+          f"load generator and the fake Slack {1000 * others:.1f} ms) → at most "
+          f"**×{alone_n / alone1:.2f}**; ×1.6 needs the bot's CPU per click ≥ "
+          f"{1.6 / (cores - 1.6):.0f}× the others' (here "
+          f"{pn['bot'] / max(others, 1e-9):.1f}×)")
+    print(f"1 process: the bot used {one['bot'] / one['wall']:.2f} of a core, the machine was "
           f"idle {100 * one['idle'] / (cores * one['wall']):.0f} %")
 
 
