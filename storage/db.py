@@ -195,10 +195,11 @@ class UnitOfWork:
         try:
             async with driver.pipeline():
                 await self._write_appended(connection)
-                # psycopg's own COMMIT, inside the pipeline: the session's, below, finds the
-                # connection idle and sends nothing — and only then hands it back to the pool
-                # (a pooled connection must never leave with its pipeline still open)
-                await driver.commit()
+                # the COMMIT queued behind them, answered with them at the pipeline's one sync
+                # (`driver.commit()` would sync once more); the session's commit, below, finds
+                # the connection idle and sends nothing — and only then hands it back to the
+                # pool (a pooled connection must never leave with its pipeline still open)
+                await driver.execute("COMMIT", prepare=False)
         except sa_exc.DBAPIError:
             raise
         except driver.Error as exc:  # raised by the pipeline's sync: as SQLAlchemy raises it
