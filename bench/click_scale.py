@@ -13,6 +13,13 @@ Alternating in one run, per round: sustained throughput (`--concurrency` clients
 with 1 process and with N; then `--rate` clicks/s open loop against a bare Starlette endpoint,
 the bot with 1 process and with N → p50 / p99. Afterwards the database is checked to hold
 exactly one approval per answered click (the warm-up's included).
+
+Where the CPU goes (from /proc, in each measured phase after its warm-up): the bot (uvicorn's
+supervisor and its workers), every PostgreSQL process (backends, the postmaster's reaped
+children, its background processes — the whole server, whoever's queries), this load generator,
+the fake Slack, the rest of the machine's busy time (other work on the shared cores), and its idle
+time (/proc/stat). From the N-process run: the clicks/s the cores could carry if every idle and
+bot-waiting second went to clicks at the same cost per click — the ceiling of the ratio here.
 """
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ import itertools
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +92,29 @@ async def start_bot(workers: int, api_url: str) -> tuple[subprocess.Popen[bytes]
     raise TimeoutError("the bot did not become ready")
 
 
+PARTIES = ("bot", "postgres", "load", "fake")
+
+
+class Meter:
+    """CPU seconds of each party and of the machine, read from /proc at the start and the end of
+    a phase."""
+
+    def __init__(self, *, bot: int, fake: int) -> None:
+        self.bot, self.fake = bot, fake
+
+    def read(self) -> dict[str, float]:
+        busy, idle = procstat.machine()
+        return {"bot": procstat.cpu(self.bot), "postgres": procstat.postgres(),
+                "load": procstat.own(os.getpid()), "fake": procstat.cpu(self.fake),
+                "busy": busy, "idle": idle, "wall": time.monotonic()}
+
+    @staticmethod
+    def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        out = {key: after[key] - before[key] for key in before}
+        out["rest"] = max(0.0, out["busy"] - sum(out[p] for p in PARTIES))
+        return out
+
+
 def stop_bot(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     process.wait(timeout=60)
@@ -110,8 +141,11 @@ async def run(args: argparse.Namespace) -> None:
                     send = bench.sender(session, f"http://127.0.0.1:{port}/slack/events", hook,
                                         ids)
                     await bench.throughput(send, concurrency=4, seconds=1)  # warm up
+                    meter = Meter(bot=process.pid, fake=fake.pid)
+                    start = meter.read()
                     _rps, done, failed = await bench.throughput(
                         send, concurrency=args.concurrency, seconds=args.seconds)
+                    row[f"cpu{workers}"] = meter.delta(start, meter.read())
                     await procstat.settle(process.pid)
                     # committed clicks/s; a click past DATABASE_EVENT_TIMEOUT_SECONDS is
                     # answered 503 (nothing committed, Slack would retry): counted, not committed
@@ -129,8 +163,13 @@ async def run(args: argparse.Namespace) -> None:
                     send = bench.sender(session, f"http://127.0.0.1:{port}/slack/events", hook,
                                         ids)
                     await bench.steady(send, rate=args.rate, seconds=1)
+                    meter = Meter(bot=process.pid, fake=fake.pid)
+                    start = meter.read()
                     row[f"steady{workers}"] = await bench.steady(send, rate=args.rate,
                                                                  seconds=args.steady_seconds)
+                    row[f"steady_cpu{workers}"] = meter.delta(start, meter.read())
+                    row[f"steady_cpu{workers}"]["committed"] = (
+                        row[f"steady{workers}"]["count"] - row[f"steady{workers}"]["failures"])
                     await procstat.settle(process.pid)
                     stop_bot(process)
                 rows.append(row)
@@ -166,6 +205,61 @@ def report(args: argparse.Namespace, rows: list[dict[str, Any]], *, held: int, s
     print(f"approvals in the database: {held} of {sent} clicks sent, {not_committed} answered "
           f"503 (nothing committed)")
     assert sent - not_committed <= held <= sent  # a timed-out click may still have committed
+    for i, r in enumerate(rows, 1):
+        for workers in (1, n):
+            r[f"cpu{workers}"]["committed"] = r[f"rps{workers}"] * args.seconds
+        report_cpu(f"round {i}, sustained ({args.concurrency} clients)", r, n)
+        report_cpu(f"round {i}, steady {args.rate:g}/s", r, n, prefix="steady_")
+        ceiling(r, n)
+
+
+def report_cpu(title: str, row: dict[str, Any], n: int, *, prefix: str = "") -> None:
+    """CPU seconds per party in the phase, and ms per committed click."""
+    cores = os.cpu_count() or 1
+    print(f"\n{title}: CPU seconds in the phase (ms per committed click), from /proc")
+    print("| processes | committed | bot | PostgreSQL | load generator | fake Slack | "
+          "rest of the machine | idle (of cores × wall) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for workers in (1, n):
+        c = row[f"{prefix}cpu{workers}"]
+        per = 1000 / max(c["committed"], 1)
+
+        def cell(key: str) -> str:
+            return f"{c[key]:.2f} s ({c[key] * per:.1f} ms)"
+        print(f"| {workers} | {c['committed']:.0f} in {c['wall']:.1f} s | {cell('bot')} | "
+              f"{cell('postgres')} | {cell('load')} | {cell('fake')} | {c['rest']:.2f} s | "
+              f"{c['idle']:.2f} s ({100 * c['idle'] / (cores * c['wall']):.0f} %) |")
+
+
+def ceiling(row: dict[str, Any], n: int) -> None:
+    """What the measured CPU per click allows. A process serves at most one core's worth of
+    clicks (1 / its bot CPU per click); all parties together at most the cores' time. In this
+    window: the cores less what other work took. Alone on the machine: all of it."""
+    cores = os.cpu_count() or 1
+    one, many = row["cpu1"], row[f"cpu{n}"]
+
+    def per_click(c: dict[str, float]) -> dict[str, float]:
+        return {p: c[p] / max(c["committed"], 1) for p in PARTIES}
+
+    p1, pn = per_click(one), per_click(many)
+    free = cores * many["wall"] - many["rest"]  # core-seconds the clicks' parties could use
+    best = free / sum(pn.values()) / many["wall"]
+    print(f"ceiling in this window ({n} processes, {cores} cores, other work took "
+          f"{many['rest'] / many['wall']:.2f} of them): {best:.0f} clicks/s if every idle second "
+          f"went to clicks (×{best / row['rps1']:.2f} of 1 process's {row['rps1']:.0f}/s; "
+          f"measured ×{row[f'rps{n}'] / row['rps1']:.2f})")
+    alone1 = min(1 / p1["bot"], cores / sum(p1.values()))
+    alone_n = min(n / pn["bot"], cores / sum(pn.values()))
+    others = sum(pn.values()) - pn["bot"]
+    print(f"ceiling alone on the machine: 1 process {alone1:.0f} clicks/s (a core at "
+          f"{1000 * p1['bot']:.1f} ms of bot CPU a click), {n} processes {alone_n:.0f} clicks/s "
+          f"({cores} cores at {1000 * sum(pn.values()):.1f} ms a click, of which PostgreSQL, the "
+          f"load generator and the fake Slack {1000 * others:.1f} ms) → at most "
+          f"**×{alone_n / alone1:.2f}**; ×1.6 needs the bot's CPU per click ≥ "
+          f"{1.6 / (cores - 1.6):.0f}× the others' (here "
+          f"{pn['bot'] / max(others, 1e-9):.1f}×)")
+    print(f"1 process: the bot used {one['bot'] / one['wall']:.2f} of a core, the machine was "
+          f"idle {100 * one['idle'] / (cores * one['wall']):.0f} %")
 
 
 def main() -> None:

@@ -51,6 +51,44 @@ def cpu(pid: int) -> float:
     return total / TICK
 
 
+def own(pid: int) -> float:
+    """User + system CPU seconds of `pid` alone (its threads, not its children)."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def postgres() -> float:
+    """CPU seconds of every PostgreSQL process on the machine: the live ones' own, plus what the
+    postmaster collected from backends that exited (its cutime + cstime), so a connection opened
+    and closed within a phase still counts."""
+    total = 0
+    procs: dict[int, tuple[int, list[str]]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if raw[raw.index("(") + 1:raw.rindex(")")] == "postgres":
+            fields = raw.rsplit(")", 1)[1].split()
+            procs[int(entry.name)] = (int(fields[1]), fields)
+    for _pid, (parent, fields) in procs.items():
+        total += int(fields[11]) + int(fields[12])
+        if parent not in procs:  # the postmaster: its reaped children's time
+            total += int(fields[13]) + int(fields[14])
+    return total / TICK
+
+
+def machine() -> tuple[float, float]:
+    """(busy, idle) CPU seconds of the whole machine since boot, all cores summed (/proc/stat's
+    first line; idle includes iowait, busy includes steal — time this VM's cores could not
+    run)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / TICK, idle / TICK
+
+
 async def settle(pid: int, *, quiet: float = 0.03, step: float = 0.5, limit: float = 30) -> float:
     """Wait until the process is idle (CPU below `quiet` of a core over `step` s: the posts
     its clicks queued are delivered), then its CPU seconds: a click's whole cost."""

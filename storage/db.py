@@ -115,6 +115,9 @@ class UnitOfWork:
         self.session = session
         self.dialect = dialect
         self._appended: list[tuple[type[SQLModel], dict[str, Any]]] = []
+        # every row appended in this transaction, written or not (a rolled-back savepoint's
+        # taken out): what `timers.born` looks at
+        self.appended_log: list[tuple[type[SQLModel], dict[str, Any]]] = []
 
     @property
     def is_postgres(self) -> bool:
@@ -134,6 +137,7 @@ class UnitOfWork:
         commit. No model instance is built — on a click, building and flushing ORM objects cost
         more than the statements themselves (BENCHMARKS.md). The row gets no id back."""
         self._appended.append((model, values))
+        self.appended_log.append((model, values))
 
     async def flush(self) -> None:
         if self._appended:
@@ -145,25 +149,62 @@ class UnitOfWork:
     async def savepoint(self) -> AsyncIterator[None]:
         """A nested transaction: on an error its writes are gone — appended rows included."""
         await self._insert_appended()  # rows from before belong to the outer transaction
+        logged = len(self.appended_log)
         try:
             async with self.session.begin_nested():
                 yield
                 await self.flush()
         except BaseException:
             self._appended.clear()
+            del self.appended_log[logged:]
             raise
 
     async def _insert_appended(self) -> None:
         if not self._appended:
             return
-        rows, self._appended = self._appended, []
         await self.session.flush()  # the rows they point at (a new request, say) exist first
+        await self._write_appended(await self.session.connection())
+
+    async def _write_appended(self, connection: Any) -> None:
+        """One INSERT per table (executemany for several rows), without RETURNING.
+
+        (Tried: on PostgreSQL all tables' rows in one statement, each further table's INSERT a
+        data-modifying CTE. A multi-row VALUES statement has no cache key in SQLAlchemy, so it
+        was compiled afresh on every click — more CPU than the round trips it saved.)"""
+        rows, self._appended = self._appended, []
         tables: dict[Any, list[dict[str, Any]]] = {}
         for model, values in rows:
             tables.setdefault(model.__table__, []).append(_row(model, values))  # type: ignore[attr-defined]
-        connection = await self.session.connection()
         for table, batch in tables.items():
-            await connection.execute(insert(table), batch)
+            await connection.execute(insert(table).inline(), batch)
+
+    async def commit(self) -> None:
+        """The end of the transaction. On PostgreSQL the appended rows' INSERTs and the COMMIT
+        go in one psycopg pipeline: nothing is read back from them, so none waits for the
+        answer to the one before — a click's audit, outbox and timer rows and its COMMIT are one
+        round trip, not four. An error in an INSERT (a constraint) or the COMMIT (a
+        serialization failure) is raised here, as SQLAlchemy raises it, and nothing is
+        committed, as before."""
+        if not self._appended or not self.is_postgres:
+            await self._insert_appended()
+            await self.session.commit()
+            return
+        await self.session.flush()  # ORM rows read their results (ids, row counts): not piped
+        connection = await self.session.connection()
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        try:
+            async with driver.pipeline():
+                await self._write_appended(connection)
+                # the COMMIT queued behind them, answered with them at the pipeline's one sync
+                # (`driver.commit()` would sync once more); the session's commit, below, finds
+                # the connection idle and sends nothing — and only then hands it back to the
+                # pool (a pooled connection must never leave with its pipeline still open)
+                await driver.execute("COMMIT", prepare=False)
+        except sa_exc.DBAPIError:
+            raise
+        except driver.Error as exc:  # raised by the pipeline's sync: as SQLAlchemy raises it
+            raise sa_exc.DBAPIError.instance("COMMIT", None, exc, type(driver).Error) from exc
+        await self.session.commit()
 
     async def get(self, model: type[T], key: Any) -> T | None:
         await self._insert_appended()
@@ -231,6 +272,10 @@ class Database:
                           connect_args=pg_connect_args(schema=schema,
                                                        connect_timeout=connect_timeout,
                                                        statement_timeout=statement_timeout))
+        elif self.url.startswith("sqlite+aiosqlite"):
+            from storage.sqlite_driver import OneHopDBAPI
+
+            kwargs["module"] = OneHopDBAPI.make()  # one thread hop per statement, not four
         self.engine = create_async_engine(self.url, **kwargs)
         self.dialect = self.engine.dialect.name
         self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
@@ -262,7 +307,7 @@ class Database:
             async with session.begin():
                 uow = UnitOfWork(session, self.dialect)
                 yield uow
-                await uow._insert_appended()
+                await uow.commit()  # `begin()`'s exit then has nothing left to commit
 
     @asynccontextmanager
     async def deadline(self, seconds: float) -> AsyncIterator[None]:

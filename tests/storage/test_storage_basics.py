@@ -45,3 +45,23 @@ async def test_appended_rows_are_readable_in_their_transaction_and_checked_for_s
         with pytest.raises(TypeError, match="no field colour"):
             uow.append(AuditEvent, workspace_id="local:x", action="x", colour="red", at=at)
             await uow.flush()
+
+
+async def test_an_appended_row_refused_at_the_end_commits_nothing_and_the_next_event_runs(db):
+    """The last appended rows go with the COMMIT (PostgreSQL: in one pipeline): a row the
+    database refuses there is raised as the IntegrityError the core retries on, the whole
+    transaction is gone, and the connection serves the next transaction."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.tables import ProcessedEvent
+
+    with pytest.raises(IntegrityError):
+        async with db.uow() as uow:
+            uow.add(Workspace(id="local:x", platform="local", external_id="x"))
+            uow.append(AuditEvent, workspace_id="local:x", action="request.file", at=NOW)
+            uow.append(ProcessedEvent, platform="local", event_id="e1", at=NOW)
+            uow.append(ProcessedEvent, platform="local", event_id="e1", at=NOW)
+    for _ in range(3):  # every pooled connection is fine again
+        async with db.uow() as uow:
+            assert await uow.all(select(AuditEvent)) == []
+            assert await uow.get(Workspace, "local:x") is None

@@ -17,8 +17,8 @@ log = logging.getLogger("collab.calendar")
 async def warn_estimated_years(ctx: Ctx) -> None:
     """Look at the timers this transaction created; warn once per (workspace, year)."""
     years = {}
-    for row in timers.born(ctx.uow):
-        day = ctx.calendar.local_date(row.due_at)
+    for due_at in timers.born(ctx.uow):
+        day = ctx.calendar.local_date(due_at)
         if ctx.calendar.is_estimated(day):
             years.setdefault(day.year, day)
     for year, day in sorted(years.items()):

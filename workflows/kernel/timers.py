@@ -6,29 +6,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import inspect, update
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from storage.db import UnitOfWork
 from storage.tables import Timer
 
-_BORN = "timers.born"  # `session.info` key: the timers scheduled in this transaction
+_BORN = "timers.born"  # `session.info` key: the appended timer rows `born` has returned
+
 
 def schedule(uow: UnitOfWork, *, workspace_id: str, kind: str, subject: str, due_at: datetime,
              now: datetime, payload: dict[str, Any] | None = None,
-             request_id: int | None = None) -> Timer:
-    timer = Timer(workspace_id=workspace_id, kind=kind, subject=subject, due_at=due_at,
-                  request_id=request_id, payload=payload or {}, created_at=now)
-    uow.add(timer)
-    uow.session.info.setdefault(_BORN, []).append(timer)
-    return timer
+             request_id: int | None = None) -> None:
+    """A timer row, appended (`UnitOfWork.append`): nothing reads a new timer's id, and as an
+    ORM object it cost a flush with `RETURNING id` of its own — a round trip on every click
+    that starts a clock (issue 15); appended, it goes with the transaction's last statements."""
+    uow.append(Timer, workspace_id=workspace_id, kind=kind, subject=subject, due_at=due_at,
+               request_id=request_id, payload=payload or {}, created_at=now)
 
 
-def born(uow: UnitOfWork) -> list[Timer]:
-    """The timers this transaction scheduled since the last call, flushed or not (a flush takes
-    them out of `session.new`, and any query flushes); those of a rolled-back savepoint are gone."""
-    rows = uow.session.info.pop(_BORN, [])
-    return [t for t in rows if not inspect(t).transient and not inspect(t).detached]
+def born(uow: UnitOfWork) -> list[datetime]:
+    """When the timers this transaction scheduled since the last call are due, written or not
+    (any read writes them); those of a rolled-back savepoint are gone."""
+    seen: set[int] = uow.session.info.setdefault(_BORN, set())
+    fresh = [values for model, values in uow.appended_log
+             if model is Timer and id(values) not in seen]
+    seen.update(id(values) for values in fresh)  # the log keeps them alive: ids stay unique
+    return [values["due_at"] for values in fresh]
 
 
 async def cancel(uow: UnitOfWork, *, subject: str | None = None, kinds: Iterable[str] | None = None,
@@ -56,7 +60,7 @@ async def cancel(uow: UnitOfWork, *, subject: str | None = None, kinds: Iterable
 
 
 def set_timer(ctx: Any, *, kind: str, subject: str, due_at: datetime, request_id: int | None,
-              **payload: Any) -> Timer | None:
+              **payload: Any) -> None:
     """Schedule from a workflow context; a deadline already in the past is not born."""
     if due_at <= ctx.now and not payload.pop("allow_past", False):
         return None
