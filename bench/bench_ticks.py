@@ -8,7 +8,8 @@ the ticks, so its peak RSS (`VmHWM` from /proc) is the ticks' own. The org grows
 (one person per 20 requests, so a reminder lists ~40 tasks, as in a real company, not 10,000).
 
 Run: `python bench/bench_ticks.py [--sizes 1000,10000] [--backends sqlite,postgresql]`
-(PostgreSQL when TEST_DATABASE_URL / BENCH_DATABASE_URL is set).
+(PostgreSQL when TEST_DATABASE_URL / BENCH_DATABASE_URL is set). `--seed-only` seeds and keeps
+the database (named on stderr) to run `--measure BACKEND WHERE N` on, or EXPLAIN against.
 """
 from __future__ import annotations
 
@@ -205,11 +206,14 @@ def quantiles(samples: list[float]) -> dict:
             "max": ordered[-1] * 1000}
 
 
-def run_size(backend: str, n: int) -> dict:
+def run_size(backend: str, n: int, *, seed_only: bool = False) -> dict | None:
+    """Seed `n` requests in a fresh database and measure the ticks in a second process; with
+    `seed_only`, keep the seeded database (a PostgreSQL schema or a SQLite file, named on
+    stderr) for `--measure` or EXPLAIN, and measure nothing."""
     me = [sys.executable, __file__]
     with tempfile.TemporaryDirectory() as tmp:
         if backend == "sqlite":
-            where = str(Path(tmp) / "ticks.db")
+            where = str(Path(os.getcwd() if seed_only else tmp) / f"ticks_{n}_{uuid.uuid4().hex[:6]}.db")
         else:
             where = "bench_" + uuid.uuid4().hex[:10]
             engine = create_engine(sync_url(PG_URL))
@@ -217,13 +221,17 @@ def run_size(backend: str, n: int) -> dict:
                 conn.execute(text(f"CREATE SCHEMA {where}"))
         try:
             subprocess.run(me + ["--seed", backend, where, str(n)], check=True)
+            if seed_only:
+                print(f"seeded {n:,} requests: --measure {backend} {where} {n}", file=sys.stderr)
+                return None
             done = subprocess.run(me + ["--measure", backend, where, str(n)], check=True,
                                   stdout=subprocess.PIPE, text=True)
             return json.loads(done.stdout.strip().splitlines()[-1])
         finally:
             if backend == "postgresql":
-                with engine.begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA {where} CASCADE"))
+                if not seed_only:
+                    with engine.begin() as conn:
+                        conn.execute(text(f"DROP SCHEMA {where} CASCADE"))
                 engine.dispose()
 
 
@@ -253,6 +261,8 @@ def main() -> None:
     parser.add_argument("--measure", nargs=3)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--backends", default=",".join(["sqlite"] + (["postgresql"] if PG_URL else [])))
+    parser.add_argument("--seed-only", action="store_true",
+                        help="seed each size and keep its database for --measure / EXPLAIN")
     args = parser.parse_args()
     if args.seed:
         backend, where, n = args.seed
@@ -265,9 +275,12 @@ def main() -> None:
     results = []
     for backend in args.backends.split(","):
         for n in (int(s) for s in args.sizes.split(",")):
-            results.append(run_size(backend, n))
-            print(json.dumps(results[-1]), file=sys.stderr)
-    table(results)
+            result = run_size(backend, n, seed_only=args.seed_only)
+            if result is not None:
+                results.append(result)
+                print(json.dumps(result), file=sys.stderr)
+    if results:
+        table(results)
 
 
 if __name__ == "__main__":
