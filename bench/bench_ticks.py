@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextvars
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -68,6 +69,26 @@ class TimedLock(asyncio.Lock):
         if waits is not None:
             waits.append(time.perf_counter() - start)
         return got
+
+
+class Chunks(logging.Handler):
+    """The sweep's `tick chunk` debug records: each chunk's size and the seconds it held the
+    database, to compare a tick's first chunks with its last (linear: the same per request)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seen: list[tuple[int, float]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "tick chunk":
+            self.seen.append((record.limit, record.seconds))  # type: ignore[attr-defined]
+
+    def take(self) -> dict:
+        seen, self.seen = self.seen, []
+        tenth = max(1, len(seen) // 10)
+        per = lambda part: sum(s for _, s in part) / max(1, sum(n for n, _ in part)) * 1000  # noqa: E731
+        return {"chunks": len(seen), "mean_size": sum(n for n, _ in seen) / max(1, len(seen)),
+                "first_ms": per(seen[:tenth]), "last_ms": per(seen[-tenth:])}
 
 
 def rss_kb(field: str) -> int:
@@ -170,6 +191,9 @@ async def measure(backend: str, where: str, n: int) -> dict:
     if db.dialect == "sqlite":
         db._writers = (asyncio.get_running_loop(), TimedLock())
     waited: list[float] = []
+    chunks = Chunks()
+    logging.getLogger("collab.ticks").addHandler(chunks)
+    logging.getLogger("collab.ticks").setLevel(logging.DEBUG)
     control = await probe(core, people, None, CONTROL // 2, "c0")
     base_rss = rss_kb("VmRSS")
     out: dict = {"n": n, "backend": backend, "ticks": {}}
@@ -188,7 +212,7 @@ async def measure(backend: str, where: str, n: int) -> dict:
         assert ran == 1, (job, ran)
         during += samples
         out["ticks"][job] = {"wall_s": wall, "cpu_s": cpu, "commands": len(samples),
-                             "max_ms": max(samples) * 1000}
+                             "max_ms": max(samples) * 1000, **chunks.take()}
     control += await probe(core, people, None, CONTROL // 2, "c1")
     async with db.uow() as uow:
         out["outbox"] = (await uow.execute(text("SELECT count(*) FROM outbox_message"))).scalar_one()
@@ -236,16 +260,19 @@ def run_size(backend: str, n: int, *, seed_only: bool = False) -> dict | None:
 
 
 def table(results: list[dict]) -> None:
-    print("| backend | open requests | digest | weekly | remind | summary + boards | all ticks per request "
-          "| peak RSS | command during ticks p50 / p99 / max | control p50 / p99 / max "
+    print("| backend | open requests | digest | weekly | remind | summary + boards | all ticks per request (CPU) "
+          "| a chunk per request, first → last tenth: digest · weekly · remind · summary "
+          "| peak RSS (at start) | command during ticks p50 / p99 / max | control p50 / p99 / max "
           "| its wait for SQLite's writer p50 / p99 / max | messages |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         t = r["ticks"]
-        total = sum(v["wall_s"] for v in t.values())
+        total, cpu = (sum(v[k] for v in t.values()) for k in ("wall_s", "cpu_s"))
         d, c = r["during"], r["control"]
+        tenths = " · ".join(f"{t[j]['first_ms']:.2f} → {t[j]['last_ms']:.2f}" for j, *_ in TICKS)
         print(f"| {r['backend']} | {r['n']:,} | " + " | ".join(f"{t[j]['wall_s']:.2f} s" for j, *_ in TICKS)
-              + f" | {total / r['n'] * 1000:.3f} ms | {r['peak_rss_mb']:.0f} MB (at start {r['base_rss_mb']:.0f})"
+              + f" | {total / r['n'] * 1000:.3f} ms ({cpu / r['n'] * 1000:.2f}) | {tenths} ms"
+              f" | {r['peak_rss_mb']:.0f} MB ({r['base_rss_mb']:.0f})"
               f" | {d['p50']:.0f} / {d['p99']:.0f} / {d['max']:.0f} ms (n={d['n']})"
               f" | {c['p50']:.0f} / {c['p99']:.0f} / {c['max']:.0f} ms (n={c['n']})"
               f" | {_wait(r.get('lock_wait'))} | {r['outbox']:,} |")

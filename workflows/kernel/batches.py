@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
-from sqlalchemy import JSON, Select, text, union_all
+from sqlalchemy import JSON, Select, func, text, union_all
 from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
@@ -93,29 +93,34 @@ async def posts_of_tasks(ctx: Ctx, task_ids: list[int], start: date, end: date) 
         .order_by(col(ProgressPost.work_date), col(ProgressPost.id)))
 
 
-async def last_board_digests(ctx: Ctx, subjects: list[str]) -> dict[str, str]:
-    """The digest (`after`) of each group's newest daily board (R36): per subject, the newest
-    row of the partial index `ix_audit_board` (the action is a literal so both databases can use
-    it), one backward range each, in one statement.
+# per subject, its newest board: a backward range of `ix_audit_board` each (see below)
+NEWEST_BOARDS = text(
+    "SELECT s.subject, b.after FROM unnest(CAST(:subjects AS VARCHAR[])) AS s(subject) CROSS JOIN LATERAL "
+    f"(SELECT audit_event.after FROM audit_event WHERE audit_event.workspace_id = :ws AND {BOARD_ACTION} "
+    "AND audit_event.subject >= s.subject AND audit_event.subject <= s.subject "
+    "ORDER BY audit_event.subject DESC, audit_event.id DESC LIMIT 1) AS b")
 
-    Not `subject IN (…) GROUP BY subject`: PostgreSQL kept the `IN` out of the index to read it in
-    `subject` order and filtered every board of the workspace per chunk — the boards the tick had
-    just written too, which the statistics did not know of (quadratic: 40 ms a chunk at the end
-    of a 100,000-request tick). On PostgreSQL the subject is a closed range and the order
-    `(subject, id)`, which only that index gives (see `_state_range`)."""
+
+async def last_board_digests(ctx: Ctx, subjects: list[str]) -> dict[str, str]:
+    """The digest (`after`) of each group's newest daily board (R36), through the partial index
+    `ix_audit_board` — the action is written as a literal so both databases can use it.
+
+    On PostgreSQL not `subject IN (…) GROUP BY subject`: its plan kept the `IN` out of the index
+    to read it in `subject` order, and filtered every board of the workspace per chunk — the
+    boards this tick had just written too, which the statistics did not know of (quadratic: 40 ms
+    a chunk at the end of a 100,000-request tick). Instead, per subject, the newest row of its
+    range, the subject a closed range and the order `(subject, id)`, which only that index gives
+    (see `_state_range`); one statement of one shape whatever the number of subjects."""
     if not subjects:
         return {}
-    newest = [_newest_board(ctx, subject).subquery() for subject in sorted(set(subjects))]
-    rows = await ctx.uow.all(union_all(*(select(r.c.subject, r.c.after) for r in newest)))
-    return {subject: after for subject, after in rows}
-
-
-def _newest_board(ctx: Ctx, subject: str) -> Select:
     if ctx.uow.is_postgres:
-        match, order = [col(AuditEvent.subject) >= subject, col(AuditEvent.subject) <= subject], \
-            [col(AuditEvent.subject).desc()]
-    else:
-        match, order = [AuditEvent.subject == subject], []
-    return (select(AuditEvent.subject, AuditEvent.after).where(
-        AuditEvent.workspace_id == ctx.workspace.id, text(BOARD_ACTION), *match)
-        .order_by(*order, col(AuditEvent.id).desc()).limit(1))
+        rows = await ctx.uow.execute(NEWEST_BOARDS.bindparams(subjects=sorted(set(subjects)), ws=ctx.workspace.id))
+        return {subject: after for subject, after in rows}
+    newest = select(AuditEvent.subject, func.max(AuditEvent.id)).where(
+        AuditEvent.workspace_id == ctx.workspace.id, text(BOARD_ACTION),
+        col(AuditEvent.subject).in_(subjects)).group_by(AuditEvent.subject)
+    ids = [audit_id for _, audit_id in await ctx.uow.all(newest)]
+    if not ids:
+        return {}
+    rows = await ctx.uow.all(select(AuditEvent.subject, AuditEvent.after).where(col(AuditEvent.id).in_(ids)))
+    return {subject: after for subject, after in rows}
