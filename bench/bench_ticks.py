@@ -8,7 +8,8 @@ the ticks, so its peak RSS (`VmHWM` from /proc) is the ticks' own. The org grows
 (one person per 20 requests, so a reminder lists ~40 tasks, as in a real company, not 10,000).
 
 Run: `python bench/bench_ticks.py [--sizes 1000,10000] [--backends sqlite,postgresql]`
-(PostgreSQL when TEST_DATABASE_URL / BENCH_DATABASE_URL is set).
+(PostgreSQL when TEST_DATABASE_URL / BENCH_DATABASE_URL is set). `--seed-only` seeds and keeps
+the database (named on stderr) to run `--measure BACKEND WHERE N` on, or EXPLAIN against.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 import contextvars
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -67,6 +69,26 @@ class TimedLock(asyncio.Lock):
         if waits is not None:
             waits.append(time.perf_counter() - start)
         return got
+
+
+class Chunks(logging.Handler):
+    """The sweep's `tick chunk` debug records: each chunk's size and the seconds it held the
+    database, to compare a tick's first chunks with its last (linear: the same per request)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seen: list[tuple[int, float]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "tick chunk":
+            self.seen.append((record.limit, record.seconds))  # type: ignore[attr-defined]
+
+    def take(self) -> dict:
+        seen, self.seen = self.seen, []
+        tenth = max(1, len(seen) // 10)
+        per = lambda part: sum(s for _, s in part) / max(1, sum(n for n, _ in part)) * 1000  # noqa: E731
+        return {"chunks": len(seen), "mean_size": sum(n for n, _ in seen) / max(1, len(seen)),
+                "first_ms": per(seen[:tenth]), "last_ms": per(seen[-tenth:])}
 
 
 def rss_kb(field: str) -> int:
@@ -169,6 +191,9 @@ async def measure(backend: str, where: str, n: int) -> dict:
     if db.dialect == "sqlite":
         db._writers = (asyncio.get_running_loop(), TimedLock())
     waited: list[float] = []
+    chunks = Chunks()
+    logging.getLogger("collab.ticks").addHandler(chunks)
+    logging.getLogger("collab.ticks").setLevel(logging.DEBUG)
     control = await probe(core, people, None, CONTROL // 2, "c0")
     base_rss = rss_kb("VmRSS")
     out: dict = {"n": n, "backend": backend, "ticks": {}}
@@ -187,7 +212,7 @@ async def measure(backend: str, where: str, n: int) -> dict:
         assert ran == 1, (job, ran)
         during += samples
         out["ticks"][job] = {"wall_s": wall, "cpu_s": cpu, "commands": len(samples),
-                             "max_ms": max(samples) * 1000}
+                             "max_ms": max(samples) * 1000, **chunks.take()}
     control += await probe(core, people, None, CONTROL // 2, "c1")
     async with db.uow() as uow:
         out["outbox"] = (await uow.execute(text("SELECT count(*) FROM outbox_message"))).scalar_one()
@@ -205,11 +230,14 @@ def quantiles(samples: list[float]) -> dict:
             "max": ordered[-1] * 1000}
 
 
-def run_size(backend: str, n: int) -> dict:
+def run_size(backend: str, n: int, *, seed_only: bool = False) -> dict | None:
+    """Seed `n` requests in a fresh database and measure the ticks in a second process; with
+    `seed_only`, keep the seeded database (a PostgreSQL schema or a SQLite file, named on
+    stderr) for `--measure` or EXPLAIN, and measure nothing."""
     me = [sys.executable, __file__]
     with tempfile.TemporaryDirectory() as tmp:
         if backend == "sqlite":
-            where = str(Path(tmp) / "ticks.db")
+            where = str(Path(os.getcwd() if seed_only else tmp) / f"ticks_{n}_{uuid.uuid4().hex[:6]}.db")
         else:
             where = "bench_" + uuid.uuid4().hex[:10]
             engine = create_engine(sync_url(PG_URL))
@@ -217,27 +245,34 @@ def run_size(backend: str, n: int) -> dict:
                 conn.execute(text(f"CREATE SCHEMA {where}"))
         try:
             subprocess.run(me + ["--seed", backend, where, str(n)], check=True)
+            if seed_only:
+                print(f"seeded {n:,} requests: --measure {backend} {where} {n}", file=sys.stderr)
+                return None
             done = subprocess.run(me + ["--measure", backend, where, str(n)], check=True,
                                   stdout=subprocess.PIPE, text=True)
             return json.loads(done.stdout.strip().splitlines()[-1])
         finally:
             if backend == "postgresql":
-                with engine.begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA {where} CASCADE"))
+                if not seed_only:
+                    with engine.begin() as conn:
+                        conn.execute(text(f"DROP SCHEMA {where} CASCADE"))
                 engine.dispose()
 
 
 def table(results: list[dict]) -> None:
-    print("| backend | open requests | digest | weekly | remind | summary + boards | all ticks per request "
-          "| peak RSS | command during ticks p50 / p99 / max | control p50 / p99 / max "
+    print("| backend | open requests | digest | weekly | remind | summary + boards | all ticks per request (CPU) "
+          "| a chunk per request, first → last tenth: digest · weekly · remind · summary "
+          "| peak RSS (at start) | command during ticks p50 / p99 / max | control p50 / p99 / max "
           "| its wait for SQLite's writer p50 / p99 / max | messages |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         t = r["ticks"]
-        total = sum(v["wall_s"] for v in t.values())
+        total, cpu = (sum(v[k] for v in t.values()) for k in ("wall_s", "cpu_s"))
         d, c = r["during"], r["control"]
+        tenths = " · ".join(f"{t[j]['first_ms']:.2f} → {t[j]['last_ms']:.2f}" for j, *_ in TICKS)
         print(f"| {r['backend']} | {r['n']:,} | " + " | ".join(f"{t[j]['wall_s']:.2f} s" for j, *_ in TICKS)
-              + f" | {total / r['n'] * 1000:.3f} ms | {r['peak_rss_mb']:.0f} MB (at start {r['base_rss_mb']:.0f})"
+              + f" | {total / r['n'] * 1000:.3f} ms ({cpu / r['n'] * 1000:.2f}) | {tenths} ms"
+              f" | {r['peak_rss_mb']:.0f} MB ({r['base_rss_mb']:.0f})"
               f" | {d['p50']:.0f} / {d['p99']:.0f} / {d['max']:.0f} ms (n={d['n']})"
               f" | {c['p50']:.0f} / {c['p99']:.0f} / {c['max']:.0f} ms (n={c['n']})"
               f" | {_wait(r.get('lock_wait'))} | {r['outbox']:,} |")
@@ -253,6 +288,8 @@ def main() -> None:
     parser.add_argument("--measure", nargs=3)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--backends", default=",".join(["sqlite"] + (["postgresql"] if PG_URL else [])))
+    parser.add_argument("--seed-only", action="store_true",
+                        help="seed each size and keep its database for --measure / EXPLAIN")
     args = parser.parse_args()
     if args.seed:
         backend, where, n = args.seed
@@ -265,9 +302,12 @@ def main() -> None:
     results = []
     for backend in args.backends.split(","):
         for n in (int(s) for s in args.sizes.split(",")):
-            results.append(run_size(backend, n))
-            print(json.dumps(results[-1]), file=sys.stderr)
-    table(results)
+            result = run_size(backend, n, seed_only=args.seed_only)
+            if result is not None:
+                results.append(result)
+                print(json.dumps(result), file=sys.stderr)
+    if results:
+        table(results)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from sqlmodel import col, select
 
-from storage.tables import ActionItem, CollaborationRequest, ProgressPost, Risk, Task, WeeklyReport
+from storage.tables import ActionItem, CollaborationRequest, ProgressPost, Task, WeeklyReport
 from workflows.cards import CardField, Card
 from workflows.issues.machine import UNRESOLVED
 from workflows.kernel import audit, outbox
@@ -25,8 +25,7 @@ from workflows.kernel.widgets import mention, mentions
 from workflows.progress.cards import summary_card, weekly_card
 from workflows.progress.daily_board import post_boards
 from workflows.requests.machine import EXECUTING as EXEC, RUNNING
-from workflows.risks.machine import LISTED
-from workflows.risks.service import open_lines as open_risks
+from workflows.risks.service import listed_of_requests, register_lines
 from workflows.tasks.items import summary_lines as item_lines
 from workflows.tasks.machine import TaskStatus
 
@@ -119,12 +118,10 @@ async def weekly_report(ctx: Ctx, day: date, *, cursor: str = "", limit: int = 2
     for p in await posts_of_tasks(ctx, list(task_ids), week_start, day):  # type: ignore[arg-type]
         posts[task_ids[p.task_id]].append(p)
     issues = await issues_of_requests(ctx, ids, UNRESOLVED)  # type: ignore[arg-type]
-    registered = set(await ctx.uow.all(select(Risk.request_id).distinct().where(
-        col(Risk.request_id).in_(ids), col(Risk.state).in_(sorted(LISTED))))) if ids else set()
+    registered = await listed_of_requests(ctx, ids)  # type: ignore[arg-type]
     for request in page:
         report = _report(ctx, tasks[request.id], posts[request.id], issues[request.id])  # type: ignore[index]
-        if request.id in registered:
-            report["risks"] += await open_risks(ctx, request.id)  # type: ignore[arg-type] # R32: the register's
+        report["risks"] += register_lines(ctx, registered[request.id])  # type: ignore[index] # R32: the register's
         # appended, not built as an ORM object: at 200 reports a chunk, building them cost more
         # than the statements (the report is kept for the archive, never changed)
         ctx.uow.append(WeeklyReport, request_id=request.id, week_start=week_start, created_at=ctx.now, **report)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlmodel import col, select
 
@@ -113,12 +113,24 @@ async def risks_of(ctx: Ctx, request_id: int, *, states: frozenset[str] | None =
     return await ctx.uow.all(query.order_by(col(Risk.seq)))
 
 
-async def open_lines(ctx: Ctx, request_id: int) -> list[str]:
-    """The risks still open (or raised and not yet closed), for the Friday report (R8)."""
+def register_lines(ctx: Ctx, risks: Iterable[Risk]) -> list[str]:
+    """Lines of the register's risks for the Friday report (R8)."""
     return [ctx.t("weekly.register_risk", seq=r.seq, desc=r.description, owner=ctx.person_name(r.owner_id),
                   state=ctx.t(f"risk_state.{r.state}"), probability=ctx.t(f"risk.{r.probability}"),
                   impact=ctx.t(f"risk.{r.impact}"))
-            for r in await risks_of(ctx, request_id, states=LISTED)]
+            for r in risks]
+
+
+async def listed_of_requests(ctx: Ctx, ids: list[int]) -> dict[int, list[Risk]]:
+    """The risks still open (or raised and not yet closed) of each request, in `seq` order: one
+    query for a chunk of the Friday report, not one per request with a register."""
+    out: dict[int, list[Risk]] = {i: [] for i in ids}
+    if ids:
+        for risk in await ctx.uow.all(select(Risk).where(col(Risk.request_id).in_(ids),
+                                                         col(Risk.state).in_(sorted(LISTED)))
+                                      .order_by(col(Risk.seq), col(Risk.id))):
+            out[risk.request_id].append(risk)
+    return out
 
 
 async def _risk(ctx: Ctx, risk_id: int, *, doing: str) -> tuple[CollaborationRequest, Risk]:
