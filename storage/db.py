@@ -272,6 +272,10 @@ class Database:
                           connect_args=pg_connect_args(schema=schema,
                                                        connect_timeout=connect_timeout,
                                                        statement_timeout=statement_timeout))
+        elif self.url.startswith("sqlite+aiosqlite"):
+            from storage.sqlite_driver import OneHopDBAPI
+
+            kwargs["module"] = OneHopDBAPI.make()  # one thread hop per statement, not four
         self.engine = create_async_engine(self.url, **kwargs)
         self.dialect = self.engine.dialect.name
         self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
