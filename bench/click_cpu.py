@@ -31,6 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 import click_minimal  # noqa: E402
 import common  # noqa: E402
+from bench.serving import SQL_COUNT_VAR  # noqa: E402
 import procstat  # noqa: E402
 import slack_click as bench  # noqa: E402
 
@@ -42,9 +43,9 @@ async def measure(session: Any, role: tuple[str, ...], *, script: str, ids: Any,
                   args: argparse.Namespace, profile: Path | None = None) -> dict[str, float]:
     counted = Path(tempfile.mkstemp(prefix="click-sql-")[1]) if args.statements else None
     if counted is not None and role[0] == "bot":
-        os.environ[bench.SQL_COUNT_VAR] = str(counted)
+        os.environ[SQL_COUNT_VAR] = str(counted)
     process, port = await bench.spawn(*role, script=script)
-    os.environ.pop(bench.SQL_COUNT_VAR, None)
+    os.environ.pop(SQL_COUNT_VAR, None)
     send = bench.sender(session, f"http://127.0.0.1:{port}/slack/events", hook, ids)
     _rps, warm, _failed = await bench.throughput(send, concurrency=4, seconds=1)  # caches, plans
     before = await procstat.settle(process.pid)

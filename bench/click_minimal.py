@@ -53,7 +53,6 @@ SQLITE = [statement.replace("%(", ":").replace(")s", "").replace("now()", "CURRE
 def role_minimal(port: int, conninfo: str, schema: str) -> None:
     """PostgreSQL through psycopg (10 connections), or SQLite through aiosqlite (the bot's
     driver; one connection, `BEGIN IMMEDIATE`) when `conninfo` is a file path."""
-    import uvicorn
     from starlette.applications import Starlette
     from starlette.responses import Response
     from starlette.routing import Route
@@ -127,7 +126,7 @@ def role_minimal(port: int, conninfo: str, schema: str) -> None:
             await conn.close()
 
     bench.serve(Starlette(routes=[Route("/slack/events", click, methods=["POST"])],
-                          lifespan=lifespan), port, uvicorn)
+                          lifespan=lifespan), port)
 
 
 async def run(args: argparse.Namespace) -> None:

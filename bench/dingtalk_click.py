@@ -29,10 +29,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "adapters" / "dingtalk")]
 
+from bench.serving import SQL_COUNT_VAR, counting, serve  # noqa: E402
+
 HEAD, INITIATOR, GROUP = "wang", "zhou", "cid618"
 CARDS = "/v1.0/card/instances/callback"
 SCHEMA_VAR = "DINGTALK_BENCH_PG_SCHEMA"  # PostgreSQL: each run in a schema of its own
-SQL_COUNT_VAR = "BENCH_SQL_COUNT"  # --statements: where the bot dumps its statement counts
 
 
 def schema() -> str | None:
@@ -48,28 +49,21 @@ def env(api_url: str) -> None:
 
 
 def role_bot(api_url: str, database: str, requests: int) -> None:
-    import uvicorn
-
     env(api_url)
     from bot.app import build
     from bot.settings import Settings
     from storage.db import Database
 
-    from bench.common import statements
-
     asyncio.run(prepare(database, requests))
     db = Database(database, schema=schema())
     app = build(Settings(database_url=database, archive_dir=None), db=db)  # type: ignore[arg-type]
     app.adapters["dingtalk"].rate_per_chat = app.adapters["dingtalk"].rate_per_second = 1e6
-    counts = statements(db) if os.environ.get(SQL_COUNT_VAR) else None
-    serve(app.asgi, uvicorn, stopped=None if counts is None else (
-        lambda: Path(os.environ[SQL_COUNT_VAR]).write_text(json.dumps(counts))))
+    serve(app.asgi, 0, announce=os.getpid(), keep_alive=5, stopped=counting(db))
 
 
 def role_instant(api_url: str) -> None:
     import contextlib
 
-    import uvicorn
     from starlette.applications import Starlette
 
     env(api_url)
@@ -93,7 +87,7 @@ def role_instant(api_url: str) -> None:
         yield
         await adapter.stop()
 
-    serve(Starlette(lifespan=lifespan), uvicorn)
+    serve(Starlette(lifespan=lifespan), 0, announce=os.getpid(), keep_alive=5)
 
 
 async def prepare(database: str, count: int) -> None:
@@ -122,23 +116,6 @@ async def prepare(database: str, count: int) -> None:
                 conversation=GROUP, collaborating=[depts["技术部"]], standard="加载≤2秒",
                 state="submitted", created_at=now, updated_at=now))
     await db.dispose()
-
-
-def serve(asgi: Any, uvicorn: Any, *, stopped: Any = None) -> None:
-    config = uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
-                            access_log=False)
-
-    class Announcing(uvicorn.Server):
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets=sockets)
-            print("READY", os.getpid(), flush=True)
-
-        async def shutdown(self, sockets: Any = None) -> None:
-            await super().shutdown(sockets=sockets)
-            if stopped is not None:  # uvicorn re-raises SIGTERM after this: nothing runs later
-                stopped()
-
-    Announcing(config).run()
 
 
 async def spawn(*args: str) -> asyncio.subprocess.Process:

@@ -30,17 +30,17 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "adapters" / "slack")]
 
+from bench.serving import counting, serve  # noqa: E402
+
 TEAM, CHANNEL, HEAD = "T0618", "C0618", "U_LIU"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 SCHEMA_VAR = "SLACK_BENCH_PG_SCHEMA"
-SQL_COUNT_VAR = "BENCH_SQL_COUNT"
 
 
 # ---- the processes ---------------------------------------------------------------------------
@@ -57,7 +57,6 @@ def role_fake(port: int) -> None:
 
 
 def role_bare(port: int) -> None:
-    import uvicorn
     from starlette.applications import Starlette
     from starlette.responses import Response
     from starlette.routing import Route
@@ -65,12 +64,11 @@ def role_bare(port: int) -> None:
     async def ok(_request: Any) -> Response:
         return Response(status_code=200)
 
-    serve(Starlette(routes=[Route("/slack/events", ok, methods=["POST"])]), port, uvicorn)
+    serve(Starlette(routes=[Route("/slack/events", ok, methods=["POST"])]), port)
 
 
 def role_instant(port: int, api_url: str) -> None:
     """The Slack adapter alone: a core that answers at once, as the real one answers a click."""
-    import uvicorn
     from starlette.applications import Starlette
 
     from adapters.slack.adapter import SlackAdapter
@@ -103,12 +101,10 @@ def role_instant(port: int, api_url: str) -> None:
         yield
         await adapter.stop()
 
-    serve(Starlette(routes=adapter.routes(), lifespan=lifespan), port, uvicorn)
+    serve(Starlette(routes=adapter.routes(), lifespan=lifespan), port)
 
 
 def role_bot(port: int, api_url: str, database: str, requests: int) -> None:
-    import uvicorn
-
     os.environ.update(SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET,
                       SLACK_APP_TOKEN="", SLACK_API_URL=api_url)
     os.environ.pop("SLACK_MODE", None)
@@ -120,10 +116,7 @@ def role_bot(port: int, api_url: str, database: str, requests: int) -> None:
     db = Database(database, schema=os.environ.get(SCHEMA_VAR) or None)
     app = build(Settings(database_url=database, archive_dir=None), db=db)  # type: ignore[arg-type]
     app.adapters["slack"].rate_per_chat = app.adapters["slack"].rate_per_second = 1e6
-    from bench.common import statements
-    counts = statements(db) if os.environ.get(SQL_COUNT_VAR) else None
-    serve(app.asgi, port, uvicorn, stopped=None if counts is None else (
-        lambda: Path(os.environ[SQL_COUNT_VAR]).write_text(json.dumps(counts))))
+    serve(app.asgi, port, stopped=counting(db))
 
 
 async def prepare(database: str, count: int) -> None:
@@ -157,27 +150,6 @@ async def prepare(database: str, count: int) -> None:
                 conversation=CHANNEL, collaborating=[depts["技术部"]], standard="可用率≥99.9%",
                 state="submitted", created_at=now, updated_at=now))
     await db.dispose()
-
-
-def serve(asgi: Any, port: int, uvicorn: Any, *, stopped: Callable[[], Any] | None = None) -> None:
-    """Every server runs as `collab-bot serve` runs the bot (`uvicorn.run`): uvloop and
-    httptools when installed (they are dependencies), else asyncio and h11 — alike for all."""
-    # keep-alive longer than any phase: an idle pooled connection closed by the server while
-    # the client reuses it would count as a failed click that the server never saw
-    config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on", access_log=False, timeout_keep_alive=300)
-
-    class Announcing(uvicorn.Server):
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets=sockets)
-            print("READY", port, flush=True)
-
-        async def shutdown(self, sockets: Any = None) -> None:
-            await super().shutdown(sockets=sockets)
-            if stopped is not None:  # uvicorn re-raises SIGTERM after this: nothing runs later
-                stopped()
-
-    Announcing(config).run()
 
 
 CHILDREN: list[asyncio.subprocess.Process] = []
