@@ -58,10 +58,6 @@ class ClaimResult:
     runs: list[list[Claimed]] = field(default_factory=list)  # each: a head and its followers
     expired: list[OutboxMessage] = field(default_factory=list)  # never sent: past expires_at
 
-    @property
-    def claimed(self) -> list[Claimed]:
-        return [c for run in self.runs for c in run]
-
 
 def chat_key(row: OutboxMessage) -> tuple[str, str, str]:
     return row.workspace_id, row.platform, row.conversation
