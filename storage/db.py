@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, TypeVar
 
-from sqlalchemy import event, exc as sa_exc, insert
+from sqlalchemy import bindparam, event, exc as sa_exc, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -87,6 +88,27 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def upsert_of(dialect: str, table: Any) -> Any:
+    """An INSERT of `dialect`'s kind, the one that has `on_conflict_do_nothing` /
+    `on_conflict_do_update` (both SQLite and PostgreSQL spell them the same) — for a statement
+    built once per dialect (`built_once`)."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+@functools.cache
+def _appending(table: Any) -> Any:
+    return insert(table).inline()
+
+
+@functools.cache
+def _locking(model: type[SQLModel]) -> Any:
+    pk = list(model.__table__.primary_key.columns)[0]  # type: ignore[attr-defined]
+    # populate_existing: a copy already in the session is overwritten by the locked read
+    # (one statement; a refresh() after it was a second round trip per locked row)
+    return (select(model).where(pk == bindparam("pk")).with_for_update()
+            .execution_options(populate_existing=True))
+
+
 def _row(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
     """Every column but the id — the given values, else the model's defaults — so one INSERT
     takes rows of one shape; a required field left out is named here, not by the driver."""
@@ -124,9 +146,8 @@ class UnitOfWork:
         return self.dialect == "postgresql"
 
     def upsert(self, table: Any) -> Any:
-        """An INSERT of this database's dialect, the one that has `on_conflict_do_nothing` /
-        `on_conflict_do_update` (both SQLite and PostgreSQL spell them the same)."""
-        return (pg_insert if self.is_postgres else sqlite_insert)(table)
+        """An INSERT of this database's dialect (`upsert_of`)."""
+        return upsert_of(self.dialect, table)
 
     def add(self, row: SQLModel) -> None:
         self.session.add(row)
@@ -176,7 +197,7 @@ class UnitOfWork:
         for model, values in rows:
             tables.setdefault(model.__table__, []).append(_row(model, values))  # type: ignore[attr-defined]
         for table, batch in tables.items():
-            await connection.execute(insert(table).inline(), batch)
+            await connection.execute(_appending(table), batch)
 
     async def commit(self) -> None:
         """The end of the transaction. On PostgreSQL the appended rows' INSERTs and the COMMIT
@@ -215,17 +236,16 @@ class UnitOfWork:
         await self._insert_appended()
         if not self.is_postgres:
             return await self.session.get(model, key)
-        pk = list(model.__table__.primary_key.columns)[0]
-        # populate_existing: a copy already in the session is overwritten by the locked read
-        # (one statement; a refresh() after it was a second round trip per locked row)
-        result = await self.session.exec(select(model).where(pk == key).with_for_update()
-                                         .execution_options(populate_existing=True))
+        result = await self.session.exec(_locking(model), params={"pk": key})
         return result.first()
 
-    async def execute(self, statement: Any, params: list[dict[str, Any]] | None = None) -> Any:
+    async def execute(self, statement: Any,
+                      params: dict[str, Any] | list[dict[str, Any]] | None = None) -> Any:
         """A Core statement straight on the transaction's connection: for the statements every
         event runs (de-duplication, the workspace's version), where the ORM adds only cost;
-        `params`: one execution per dict (executemany). Objects added with `add` are not
+        `params`: the bound values of a statement built once with `bindparam`s (a statement
+        built afresh costs more CPU than its round trip: issue 15), or one execution per dict
+        (executemany). Objects added with `add` are not
         flushed first: not for reading rows this transaction changed through the ORM."""
         await self._insert_appended()
         return await (await self.session.connection()).execute(statement, params)

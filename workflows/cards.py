@@ -6,7 +6,7 @@ to press them — adapters may show it, the core still decides on every click (D
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
 Style = Literal["default", "primary", "danger"]
@@ -79,7 +79,7 @@ class Card:
     footer: str = ""  # e.g. "confirmed by 王芳 at 10:02"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Card":
@@ -100,3 +100,24 @@ class Card:
             ),
             footer=data.get("footer", ""),
         )
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """`dataclasses.asdict` without its deep copy of every leaf: a card's values are JSON
+    scalars and small dicts, copied here as they are written to the outbox — asdict was 2.5 %
+    of a click's CPU (issue 15)."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if is_dataclass(value):
+        names = _NAMES.get(type(value))
+        if names is None:
+            names = _NAMES[type(value)] = tuple(f.name for f in fields(value))
+        return {name: _plain(getattr(value, name)) for name in names}
+    return value

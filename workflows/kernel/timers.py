@@ -3,10 +3,11 @@ transaction that gives birth to it, cancelled or moved when the state changes. T
 sweep fires due rows; each domain package declares the handlers of its kinds (`Routes.timers`)."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
 from storage.db import UnitOfWork
@@ -43,20 +44,33 @@ async def cancel(uow: UnitOfWork, *, subject: str | None = None, kinds: Iterable
     handler re-checks the state under its own lock, so waiting could only deadlock."""
     if subject is None and request_id is None:
         raise ValueError("cancel needs a subject or a request")
-    query = select(Timer.id).where(col(Timer.state) == "pending")
+    params: dict[str, Any] = {}
     if subject is not None:
-        query = query.where(col(Timer.subject) == subject)
+        params["of_subject"] = subject
     if request_id is not None:
-        query = query.where(col(Timer.request_id) == request_id)
+        params["of_request"] = request_id
     if kinds is not None:
-        query = query.where(col(Timer.kind).in_(list(kinds)))
+        params["of_kinds"] = list(kinds)
     await uow.flush()
-    # one round trip: the rows are locked (skipping those being fired) and cancelled in the
-    # same statement — a click pays per statement (issue 15)
-    cancelled = await uow.session.exec(  # type: ignore[call-overload]
-        update(Timer).where(col(Timer.id).in_(query.with_for_update(skip_locked=True).scalar_subquery()))
-        .values(state="cancelled").returning(Timer.id))
+    cancelled = await uow.execute(_cancelling(frozenset(params)), params)
     return len(cancelled.all())
+
+
+@functools.cache
+def _cancelling(by: frozenset[str]) -> Any:
+    """`cancel`'s statement for one choice of filters, built once (issue 15). One round trip:
+    the rows are locked (skipping those being fired) and cancelled in the same statement — a
+    click pays per statement. A plain Core UPDATE: the ORM's bulk-update path cost a click more
+    than the statement, and no timer object in the session is read after a cancel."""
+    query = select(Timer.id).where(col(Timer.state) == "pending")
+    if "of_subject" in by:
+        query = query.where(col(Timer.subject) == bindparam("of_subject"))
+    if "of_request" in by:
+        query = query.where(col(Timer.request_id) == bindparam("of_request"))
+    if "of_kinds" in by:
+        query = query.where(col(Timer.kind).in_(bindparam("of_kinds", expanding=True)))
+    return (update(Timer).where(col(Timer.id).in_(query.with_for_update(skip_locked=True).scalar_subquery()))
+            .values(state="cancelled").returning(Timer.id))
 
 
 def set_timer(ctx: Any, *, kind: str, subject: str, due_at: datetime, request_id: int | None,
