@@ -9,6 +9,7 @@ from adapters.base import Outbound
 from bot.outbox_claim import Claimed
 from workflows.cards import Card
 from workflows.i18n import translator
+from workflows.kernel.outbox import card_payload
 
 
 def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
@@ -43,4 +44,4 @@ def failure_notice(claimed: Claimed, error: str) -> tuple[str, dict[str, Any]]:
     extra = {k: v for k, v in row.payload.items() if k == "user"}
     failed = {"kind": row.kind, "card_key": row.card_key, "error": error[:500],
               "payload": dict(row.payload)}
-    return kind, {"card": card.to_dict(), "text": card.title, **extra, "failed": failed}
+    return kind, card_payload(card, **extra, failed=failed)

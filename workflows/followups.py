@@ -14,7 +14,8 @@ from typing import Any
 from sqlmodel import select
 
 from storage.db import Database
-from storage.tables import MessageRef, OutboxMessage
+from storage.tables import MessageRef
+from workflows.kernel.outbox import queue
 
 
 async def defer(db: Database, *, now: datetime, workspace_id: str, platform: str, kind: str,
@@ -29,6 +30,5 @@ async def defer(db: Database, *, now: datetime, workspace_id: str, platform: str
             if ref is None:
                 uow.add(MessageRef(workspace_id=workspace_id, conversation=conversation,
                                    card_key=card_key, platform_message_id=target))
-        uow.append(OutboxMessage, workspace_id=workspace_id, platform=platform,
-                   conversation=conversation, kind=kind, card_key=card_key, payload=payload,
-                   next_attempt_at=now, created_at=now)
+        queue(uow, workspace_id=workspace_id, platform=platform, conversation=conversation,
+              kind=kind, payload=payload, now=now, card_key=card_key)

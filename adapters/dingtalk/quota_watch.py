@@ -24,8 +24,9 @@ from adapters.dingtalk.quota import Quota
 from adapters.i18n import translator
 from storage import counters
 from storage.db import Database, UnitOfWork
-from storage.tables import JobRun, OutboxMessage, Person, PersonIdentity, Workspace
+from storage.tables import JobRun, Person, PersonIdentity, Workspace
 from workflows.cards import Card, CardField
+from workflows.kernel.outbox import card_payload, queue
 
 log = logging.getLogger(__name__)
 PLATFORM = "dingtalk"
@@ -74,9 +75,8 @@ class QuotaWatch:
                             extra={"workspace_id": ws.id})
                 now = self.now()
                 for user in admins:
-                    uow.append(OutboxMessage, workspace_id=ws.id, platform=PLATFORM, conversation=user,
-                               kind="dm", payload={"card": card.to_dict(), "text": card.title, "user": user},
-                               next_attempt_at=now, created_at=now)
+                    queue(uow, workspace_id=ws.id, platform=PLATFORM, conversation=user, kind="dm",
+                          payload=card_payload(card, user=user), now=now)
                     queued += 1
         return queued
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
+from storage.db import UnitOfWork
 from storage.tables import OutboxMessage
 from workflows.cards import Card
 from workflows.kernel.context import Ctx
@@ -12,15 +14,29 @@ from workflows.kernel.context import Ctx
 log = logging.getLogger("collab.outbox")
 
 
+def queue(uow: UnitOfWork, *, workspace_id: str, platform: str, conversation: str, kind: str,
+          payload: dict[str, Any], now: datetime, card_key: str = "",
+          expires_at: datetime | None = None) -> None:
+    """The one way a message is owed — an event's card, an inline answer that could not be sent,
+    an adapter's own notice: a row due at once, sent by the delivery worker.
+
+    `expires_at`: the moment after which the message is pointless (a reminder for a day
+    that is over): if a platform outage lasts past it, it is dropped as `expired`, not sent."""
+    uow.append(OutboxMessage, workspace_id=workspace_id, platform=platform, conversation=conversation,
+               kind=kind, card_key=card_key, payload=payload, next_attempt_at=now, created_at=now,
+               expires_at=expires_at)
+
+
+def card_payload(card: Card, **extra: Any) -> dict[str, Any]:
+    """A card as the delivery worker reads it; `text` is the fallback where cards do not show."""
+    return {"card": card.to_dict(), "text": card.title, **extra}
+
+
 def _row(ctx: Ctx, *, conversation: str, kind: str, card: Card, card_key: str = "",
          extra: dict | None = None, expires_at: datetime | None = None) -> None:
-    """`expires_at`: the moment after which the message is pointless (a reminder for a day
-    that is over): if a platform outage lasts past it, it is dropped as `expired`, not sent."""
-    ctx.uow.append(
-        OutboxMessage, workspace_id=ctx.workspace.id, platform=ctx.platform,
-        conversation=conversation, kind=kind, card_key=card_key,
-        payload={"card": card.to_dict(), "text": card.title, **(extra or {})},
-        next_attempt_at=ctx.now, created_at=ctx.now, expires_at=expires_at)
+    queue(ctx.uow, workspace_id=ctx.workspace.id, platform=ctx.platform, conversation=conversation,
+          kind=kind, payload=card_payload(card, **(extra or {})), now=ctx.now, card_key=card_key,
+          expires_at=expires_at)
 
 
 def post(ctx: Ctx, *, conversation: str, card: Card, card_key: str = "") -> None:
