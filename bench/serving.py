@@ -16,6 +16,9 @@ def serve(asgi: Any, port: int, *, announce: Any = None, keep_alive: int = 300,
     asyncio and h11 — alike for every server of a bench); prints `READY <announce or port>`."""
     import uvicorn
 
+    from bot.app import settle_heap
+
+    settle_heap()
     # keep-alive longer than any phase: an idle pooled connection closed by the server while
     # the client reuses it would count as a failed click that the server never saw
     config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -199,6 +200,17 @@ def build(settings: Settings, *, clock: Clock | None = None, time_settings: Time
     return app
 
 
+def settle_heap() -> None:
+    """Once the server is built, before it takes traffic: collect the start-up garbage, then
+    move every object left (modules, SDK classes, settings: ~170k in a DingTalk bot) out of the
+    collector's reach (`gc.freeze`). A full collection walks every tracked object; it used to
+    stop a busy bot for 160 ms, mid-click, and now walks only what serving made (21 ms,
+    issue 15). Only the serving entry points call this: a test process builds many apps and
+    must get their garbage back."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve_from_environment() -> Starlette:
     """One worker process of `collab-bot serve --workers N` (uvicorn imports and calls this in
     each): the app built from the same environment the parent read, logging JSON lines."""
@@ -208,6 +220,7 @@ def serve_from_environment() -> Starlette:
     configure_logging(settings.log_level)
     asgi_app = build(settings).asgi
     assert asgi_app is not None
+    settle_heap()
     return asgi_app
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from bot.app import DEMO_ORG, build, import_org_file, load_org_file
+from bot.app import DEMO_ORG, build, import_org_file, load_org_file, settle_heap
 from bot.demo_banner import demo_banner
 from bot.logging import configure_logging
 from bot.settings import Settings
@@ -150,6 +150,7 @@ def _serve(settings: Settings, *, banner: str = "") -> None:
     app = build(settings)
     if banner:
         print(banner, flush=True)
+    settle_heap()
     uvicorn.run(app.asgi, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 
