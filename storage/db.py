@@ -85,7 +85,8 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # sent with the transaction's first statement, in its thread hop (`sqlite_driver`)
+        conn.connection.dbapi_connection.begin_with_next_statement()
 
 
 def upsert_of(dialect: str, table: Any) -> Any:
@@ -200,14 +201,21 @@ class UnitOfWork:
             await connection.execute(_appending(table), batch)
 
     async def commit(self) -> None:
-        """The end of the transaction. On PostgreSQL the appended rows' INSERTs and the COMMIT
-        go in one psycopg pipeline: nothing is read back from them, so none waits for the
+        """The end of the transaction. On SQLite the appended rows' INSERTs go with the COMMIT
+        in one thread hop (`sqlite_driver`). On PostgreSQL they and the COMMIT go in one psycopg
+        pipeline: nothing is read back from them, so none waits for the
         answer to the one before — a click's audit, outbox and timer rows and its COMMIT are one
         round trip, not four. An error in an INSERT (a constraint) or the COMMIT (a
         serialization failure) is raised here, as SQLAlchemy raises it, and nothing is
         committed, as before."""
-        if not self._appended or not self.is_postgres:
-            await self._insert_appended()
+        if not self._appended:
+            await self.session.commit()
+            return
+        if not self.is_postgres:  # SQLite: the INSERTs go in the COMMIT's thread hop
+            await self.session.flush()
+            connection = await self.session.connection()
+            (await connection.get_raw_connection()).dbapi_connection.defer_writes()
+            await self._write_appended(connection)
             await self.session.commit()
             return
         await self.session.flush()  # ORM rows read their results (ids, row counts): not piped
