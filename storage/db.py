@@ -240,10 +240,10 @@ class UnitOfWork:
         return await self.session.get(model, key)
 
     async def lock(self, model: type[T], key: Any) -> T | None:
-        """Load a row for update: PostgreSQL row lock; SQLite is already serialised."""
+        """Load a row for update: PostgreSQL row lock; SQLite is already serialised (its
+        compiler leaves `FOR UPDATE` out). One statement built once per model: `session.get`
+        builds its SELECT afresh on every call (issue 15)."""
         await self._insert_appended()
-        if not self.is_postgres:
-            return await self.session.get(model, key)
         result = await self.session.exec(_locking(model), params={"pk": key})
         return result.first()
 
