@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time as wall
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 

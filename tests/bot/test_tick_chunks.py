@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete

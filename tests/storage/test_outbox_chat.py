@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import text
 from sqlmodel import select
 
 from storage.db import Database

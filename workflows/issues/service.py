@@ -3,7 +3,7 @@ and die the moment someone of the responsible department acknowledges."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Mapping
 
 from storage.tables import CollaborationRequest, Issue

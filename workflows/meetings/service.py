@@ -6,7 +6,7 @@ agenda is the 14:30 weekly report."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from typing import Any, Mapping
 
 from sqlmodel import col, select

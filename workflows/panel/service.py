@@ -5,11 +5,10 @@ Under `unanimous` the last vote records the verdict (R20) in the initiator's nam
 Unvoted heads are reminded once after 24 hours."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 from sqlmodel import col, select
 
-from storage.tables import CollaborationRequest, Delivery, Timer, Vote
+from storage.tables import Delivery, Timer, Vote
 from workflows.acceptance.machine import Verdict
 from workflows.acceptance.service import accept
 from workflows.errors import Refused, UserError

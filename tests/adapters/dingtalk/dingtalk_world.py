@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 import yaml
 
 from dingtalk_fake import (CLIENT_ID, CLIENT_SECRET, CORP, ROBOT, TEMPLATE, FakeDingTalk, Shown,

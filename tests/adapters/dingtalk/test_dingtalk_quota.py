@@ -4,7 +4,7 @@ and when DingTalk says it is spent — each once per month, however many replica
 and however often they restart; the count starts again with the calendar month (China time)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
-import uvicorn
 import yaml
 
 from feishu_fakes import (APP_ID, ENCRYPT_KEY, TENANT, VERIFICATION_TOKEN, FakeFeishu, card_action,

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from feishu_fakes import card_action, message_event
-from feishu_world import GROUP, FeishuWorld, card_text, start_feishu_app, stop_feishu_app
+from feishu_world import GROUP, card_text, start_feishu_app, stop_feishu_app
 from storage.tables import CollaborationRequest
 
 START = datetime(2026, 7, 13, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday

@@ -2,7 +2,6 @@
 commands and card callbacks, with requests encrypted and signed exactly as Feishu does."""
 from __future__ import annotations
 
-import json
 import time
 
 import httpx

@@ -212,7 +212,7 @@ def test_free_text_with_a_colon_is_not_a_field() -> None:
 def test_forgiving_about_case_width_and_spacing() -> None:
     expected = Command(verb="status", ref=REF, sub=1, words=["in_progress"],
                        fields={"risk": "high"})
-    assert parse(f"  STATUS   xt-2026-001 # 1   In  Progress\n\nRISK ： 高 ") == expected
+    assert parse("  STATUS   xt-2026-001 # 1   In  Progress\n\nRISK ： 高 ") == expected
     assert parse("／协作　状态　ＸＴ－２０２６－００１＃１　进行中　风险：高") == expected
     assert parse(f"/collab status {REF}#1 in_progress risk: high") == expected
     assert parse(f"查看{REF}") == Command(verb="show", ref=REF)

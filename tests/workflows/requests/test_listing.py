@@ -7,7 +7,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 
 from storage.tables import CollaborationRequest, Workspace
 from workflows.clock import VirtualClock
