@@ -62,12 +62,12 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool, 
         cursor.close()
 
 
-def _commit(conn: sqlite3.Connection, writes: list[tuple[str, Any, bool]]) -> None:
-    """On aiosqlite's thread: the deferred writes, then COMMIT — or, if one fails, ROLLBACK and
+def _commit(conn: sqlite3.Connection, writes: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+    """On aiosqlite's thread: the deferred INSERTs, then COMMIT — or, if one fails, ROLLBACK and
     its error, so nothing of the transaction is kept."""
     try:
-        for operation, parameters, many in writes:
-            (conn.executemany if many else conn.execute)(operation, parameters or ())
+        for operation, rows in writes:
+            conn.executemany(operation, rows)
         conn.commit()
     except BaseException:
         conn.rollback()
@@ -88,9 +88,6 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _hop(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         adapted: OneHopConnection = self._adapt_connection  # type: ignore[assignment]
-        if adapted.deferred is not None:
-            adapted.deferred.append((operation, parameters, many))
-            return  # `_Finished` answers rowcount -1: nothing reads it from an appended row
         begin, adapted.begin_pending = adapted.begin_pending, False
         async with adapted._execute_mutex:
             finished = self._cursor
@@ -117,15 +114,15 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.begin_pending = False  # BEGIN IMMEDIATE goes with the next statement
-        self.deferred: list[tuple[str, Any, bool]] | None = None  # writes that go with COMMIT
+        self.deferred: list[tuple[str, list[tuple[Any, ...]]]] = []  # INSERTs sent with COMMIT
 
     def begin_with_next_statement(self) -> None:
         self.begin_pending = True
 
-    def defer_writes(self) -> None:
-        """Until the commit, statements are queued, not sent: only for writes whose results
-        nobody reads (`UnitOfWork.commit`)."""
-        self.deferred = []
+    def defer(self, operation: str, rows: list[tuple[Any, ...]]) -> None:
+        """An INSERT (its rows already sqlite3's parameters) sent with the COMMIT, in its hop:
+        for rows nobody reads back (`UnitOfWork.commit`)."""
+        self.deferred.append((operation, rows))
 
     def cursor(self, server_side: bool = False) -> Any:
         if server_side and self.begin_pending:  # a streamed read hops on its own: BEGIN first
@@ -146,7 +143,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         return raw is not None and raw.in_transaction
 
     def commit(self) -> None:
-        writes, self.deferred = self.deferred, None
+        writes, self.deferred = self.deferred, []
         self.begin_pending = False  # nothing was sent: no transaction to end
         if writes:
             try:
@@ -157,7 +154,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             super().commit()
 
     def rollback(self) -> None:
-        self.deferred, self.begin_pending = None, False
+        self.deferred, self.begin_pending = [], False
         if self._open():
             super().rollback()
 
