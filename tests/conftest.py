@@ -2,6 +2,8 @@
 `TEST_DATABASE_URL` is set (each test in a schema of its own, dropped afterwards)."""
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import sys
 import uuid
@@ -21,6 +23,32 @@ sys.path.insert(1, str(ADAPTER_TESTS))
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+LEFTOVER_SECONDS = 20
+
+
+@pytest.fixture(autouse=True)
+async def no_task_outlives_its_test() -> AsyncIterator[None]:
+    """After every other fixture of the test is torn down: tasks still running on its loop are
+    cancelled here and given `LEFTOVER_SECONDS` to end. One that does not is named with its stack
+    and fails the test. (Session 5 saw three runs hang for pytest-timeout's 300 s while the loop's
+    own teardown waited, with no timer, for a task that ignored its cancel — and learnt nothing
+    about which.)"""
+    yield
+    current = asyncio.current_task()
+    left = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    for task in left:
+        task.cancel()
+    if not left:
+        return
+    _done, stuck = await asyncio.wait(left, timeout=LEFTOVER_SECONDS)
+    if stuck:
+        stacks = io.StringIO()
+        for task in stuck:
+            task.print_stack(file=stacks)
+            # out of the loop's own teardown, which would wait for it again, for ever
+            asyncio.tasks._unregister_task(task)
+        pytest.fail(f"{len(stuck)} task(s) did not end {LEFTOVER_SECONDS} s after their cancel:\n"
+                    f"{stacks.getvalue()}")
 
 
 @pytest.fixture(params=BACKENDS)
