@@ -37,7 +37,8 @@ from sqlmodel import col, select  # noqa: E402
 from bench.common import PG_URL, cpu_seconds, demo_org  # noqa: E402
 from bot.metrics import Metrics  # noqa: E402
 from bot.tick_sweep import TickSweep  # noqa: E402
-from storage.db import Database, _row, sync_url  # noqa: E402
+from storage.db import Database, sync_url  # noqa: E402
+from storage.statements import row_of  # noqa: E402
 from storage.tables import (CollaborationRequest, Department, Issue, Person, PersonIdentity,  # noqa: E402
                             ProgressPost, Task)
 from workflows.clock import VirtualClock  # noqa: E402
@@ -108,7 +109,7 @@ async def _bulk(db: Database, table, rows) -> None:
     batch: list[dict] = []
     for row in rows:
         # the model's defaults for the columns left out; ids given are kept
-        batch.append({**_row(table, {k: v for k, v in row.items() if k != "id"}),
+        batch.append({**row_of(table, {k: v for k, v in row.items() if k != "id"}),
                       **({"id": row["id"]} if "id" in row else {})})
         if len(batch) == CHUNK:
             async with db.uow() as uow:

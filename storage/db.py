@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, TypeVar
 
-from sqlalchemy import bindparam, event, exc as sa_exc, insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import event, exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.statements import appending, locking, row_of, sqlite_appending, upsert_of
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -87,60 +86,6 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
     def _begin(conn: Any) -> None:
         # sent with the transaction's first statement, in its thread hop (`sqlite_driver`)
         conn.connection.dbapi_connection.begin_with_next_statement()
-
-
-def upsert_of(dialect: str, table: Any) -> Any:
-    """An INSERT of `dialect`'s kind, the one that has `on_conflict_do_nothing` /
-    `on_conflict_do_update` (both SQLite and PostgreSQL spell them the same) — also for a
-    statement built once per dialect (`workflows/core._record_event`)."""
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-
-
-@functools.cache
-def _appending(table: Any) -> Any:
-    return insert(table).inline()
-
-
-@functools.cache
-def _sqlite_appending(table: Any, keys: tuple[str, ...], dialect: Any) -> tuple[str, tuple[Any, ...]]:
-    """`_appending(table)` as SQLite's SQL and, per positional parameter, its column and bind
-    processor (JSON, UTC datetimes): SQLAlchemy's own compilation, done once, so an appended
-    row becomes sqlite3 parameters without a pass through its execution machinery — ~0.1 ms a
-    statement (issue 15). `_bind_processors` and `positiontup` are what its execution context
-    reads for the same job."""
-    compiled = _appending(table).compile(dialect=dialect, column_keys=list(keys))
-    processors = compiled._bind_processors
-    return compiled.string, tuple((name, processors.get(name)) for name in compiled.positiontup)
-
-
-@functools.cache
-def _locking(model: type[SQLModel]) -> Any:
-    pk = list(model.__table__.primary_key.columns)[0]  # type: ignore[attr-defined]
-    # populate_existing: a copy already in the session is overwritten by the locked read
-    # (one statement; a refresh() after it was a second round trip per locked row)
-    return (select(model).where(pk == bindparam("pk")).with_for_update()
-            .execution_options(populate_existing=True))
-
-
-def _row(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
-    """Every column but the id — the given values, else the model's defaults — so one INSERT
-    takes rows of one shape; a required field left out is named here, not by the driver."""
-    out = {}
-    for name, info in model.model_fields.items():
-        if name == "id":
-            continue
-        if name in values:
-            out[name] = values[name]
-        elif info.default_factory is not None:
-            out[name] = info.default_factory()  # type: ignore[call-arg]
-        elif info.is_required():
-            raise TypeError(f"{model.__name__}: {name} is required")
-        else:
-            out[name] = info.default
-    unknown = set(values) - set(out)
-    if unknown:
-        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
-    return out
 
 
 class UnitOfWork:
@@ -206,13 +151,13 @@ class UnitOfWork:
         data-modifying CTE. A multi-row VALUES statement has no cache key in SQLAlchemy, so it
         was compiled afresh on every click — more CPU than the round trips it saved.)"""
         for table, batch in self._take_appended().items():
-            await connection.execute(_appending(table), batch)
+            await connection.execute(appending(table), batch)
 
     def _take_appended(self) -> dict[Any, list[dict[str, Any]]]:
         rows, self._appended = self._appended, []
         tables: dict[Any, list[dict[str, Any]]] = {}
         for model, values in rows:
-            tables.setdefault(model.__table__, []).append(_row(model, values))  # type: ignore[attr-defined]
+            tables.setdefault(model.__table__, []).append(row_of(model, values))  # type: ignore[attr-defined]
         return tables
 
     async def commit(self) -> None:
@@ -231,7 +176,7 @@ class UnitOfWork:
             connection = await self.session.connection()
             driver = (await connection.get_raw_connection()).dbapi_connection
             for table, batch in self._take_appended().items():
-                sql, binds = _sqlite_appending(table, tuple(batch[0]), connection.dialect)
+                sql, binds = sqlite_appending(table, tuple(batch[0]), connection.dialect)
                 driver.defer(sql, [tuple(row[name] if process is None else process(row[name])
                                          for name, process in binds) for row in batch])
             await self.session.commit()
@@ -262,7 +207,7 @@ class UnitOfWork:
         compiler leaves `FOR UPDATE` out). One statement built once per model: `session.get`
         builds its SELECT afresh on every call (issue 15)."""
         await self._insert_appended()
-        result = await self.session.exec(_locking(model), params={"pk": key})
+        result = await self.session.exec(locking(model), params={"pk": key})
         return result.first()
 
     async def execute(self, statement: Any,

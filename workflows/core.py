@@ -14,7 +14,8 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import select
 
-from storage.db import Database, UnitOfWork, is_unavailable, stale_connection, upsert_of
+from storage.db import Database, UnitOfWork, is_unavailable, stale_connection
+from storage.statements import upsert_of
 from storage.tables import AuditEvent, Person, PersonIdentity, ProcessedEvent, Timer, Workspace
 from workflows import org
 from workflows.clock import Clock
