@@ -62,9 +62,13 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool, 
         cursor.close()
 
 
-def _commit(conn: sqlite3.Connection, writes: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
-    """On aiosqlite's thread: the deferred INSERTs, then COMMIT — or, if one fails, ROLLBACK and
-    its error, so nothing of the transaction is kept."""
+def _commit(conn: sqlite3.Connection, writes: list[tuple[str, list[tuple[Any, ...]]]],
+            begin: bool) -> None:
+    """On aiosqlite's thread: the deferred INSERTs (after BEGIN when nothing went before them:
+    without it each would commit on its own), then COMMIT — or, if one fails, ROLLBACK and its
+    error, so nothing of the transaction is kept."""
+    if begin:
+        conn.execute("BEGIN IMMEDIATE")
     try:
         for operation, rows in writes:
             conn.executemany(operation, rows)
@@ -144,10 +148,10 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         writes, self.deferred = self.deferred, []
-        self.begin_pending = False  # nothing was sent: no transaction to end
+        begin, self.begin_pending = self.begin_pending, False
         if writes:
             try:
-                await_(self._connection._execute(_commit, self._connection._conn, writes))
+                await_(self._connection._execute(_commit, self._connection._conn, writes, begin))
             except Exception as error:
                 self._handle_exception(error)
         elif self._open():

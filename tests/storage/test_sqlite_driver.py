@@ -103,3 +103,20 @@ async def test_a_failing_appended_row_rolls_back_the_whole_transaction(sqlite_db
         uow.append(ProcessedEvent, platform="local", event_id="e1", at=NOW)
     async with sqlite_db.uow() as uow:
         assert len(await uow.all(select(ProcessedEvent))) == 1
+
+
+async def test_a_transaction_of_appended_rows_alone_is_still_one_transaction(sqlite_db, hops):
+    """Nothing read first, so BEGIN goes with the deferred INSERTs themselves: without it each
+    table's rows would commit on their own and a refused row would leave the others behind."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.tables import ProcessedEvent
+
+    with pytest.raises(IntegrityError):
+        async with sqlite_db.uow() as uow:
+            uow.append(AuditEvent, workspace_id="local:x", action="a", at=NOW)
+            uow.append(ProcessedEvent, platform="local", event_id="e1", at=NOW)
+            uow.append(ProcessedEvent, platform="local", event_id="e1", at=NOW)
+    assert sum(hops.values()) == 1, hops  # BEGIN, the INSERTs and the ROLLBACK: one hop
+    async with sqlite_db.uow() as uow:
+        assert await uow.all(select(AuditEvent)) == []
