@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import os
 import sys
@@ -27,6 +28,14 @@ LEFTOVER_SECONDS = 20
 
 
 @pytest.fixture(autouse=True)
+def leftover_tasks_checked(request: pytest.FixtureRequest) -> None:
+    """For async tests only: a sync test may keep a loop of its own running (Playwright's sync
+    API does), where no async fixture can run."""
+    if inspect.iscoroutinefunction(getattr(request, "function", None)):
+        request.getfixturevalue("no_task_outlives_its_test")
+
+
+@pytest.fixture
 async def no_task_outlives_its_test() -> AsyncIterator[None]:
     """After every other fixture of the test is torn down: tasks still running on its loop are
     cancelled here and given `LEFTOVER_SECONDS` to end. One that does not is named with its stack
