@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.statements import appending, locking, row_of, sqlite_appending, upsert_of
+from storage.statements import appending, locking, row_of, sqlite_rows, upsert_of
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -171,19 +171,15 @@ class UnitOfWork:
         if not self._appended:
             await self.session.commit()
             return
+        await self.session.flush()  # ORM rows read their results (ids, row counts): not deferred
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
         if not self.is_postgres:  # SQLite: the INSERTs go in the COMMIT's thread hop
-            await self.session.flush()
-            connection = await self.session.connection()
-            driver = (await connection.get_raw_connection()).dbapi_connection
             for table, batch in self._take_appended().items():
-                sql, binds = sqlite_appending(table, tuple(batch[0]), connection.dialect)
-                driver.defer(sql, [tuple(row[name] if process is None else process(row[name])
-                                         for name, process in binds) for row in batch])
+                raw.dbapi_connection.defer(*sqlite_rows(table, batch, connection.dialect))
             await self.session.commit()
             return
-        await self.session.flush()  # ORM rows read their results (ids, row counts): not piped
-        connection = await self.session.connection()
-        driver: Any = (await connection.get_raw_connection()).driver_connection
+        driver: Any = raw.driver_connection
         try:
             async with driver.pipeline():
                 await self._write_appended(connection)

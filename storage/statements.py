@@ -37,6 +37,14 @@ def sqlite_appending(table: Any, keys: tuple[str, ...], dialect: Any) -> tuple[s
     return compiled.string, tuple((name, processors.get(name)) for name in compiled.positiontup)
 
 
+def sqlite_rows(table: Any, batch: list[dict[str, Any]], dialect: Any
+                  ) -> tuple[str, list[tuple[Any, ...]]]:
+    """Appended rows of one table (`row_of` shaped) as SQLite's INSERT and sqlite3's parameters."""
+    sql, binds = sqlite_appending(table, tuple(batch[0]), dialect)
+    return sql, [tuple(row[name] if process is None else process(row[name]) for name, process in binds)
+                 for row in batch]
+
+
 @functools.cache
 def locking(model: type[SQLModel]) -> Any:
     """A row by its primary key (`:pk`), locked for update on PostgreSQL (`UnitOfWork.lock`)."""
