@@ -11,8 +11,14 @@ post delivered by its worker). For each server process: the CPU seconds it used 
 `/proc/PID/stat`) from the start of the measured phase until it is idle again — its clicks'
 posts delivered — divided by the clicks it committed. Each server has a database (SQLite file or
 PostgreSQL schema) of its own; afterwards each is checked to hold exactly one approval per
-answered click. `--profile DIR` also samples the bot with py-spy during its first measured phase
-(DIR/<backend>.raw) and prints where the CPU went (`procstat.summary`).
+answered click. A third server in each round, "same work by hand", is the minimal click given
+the rest of what the bot does for this click, hand-written on the raw driver and aiohttp: the
+bot's other statements (the reminder cancelled and the next one set, a real card in the outbox
+row), the two follow-up calls and the outbox row's delivery in runs — checked like the bot's (all
+its outbox rows sent). It tells how much of the bot's CPU is the work and how much the stack
+(bolt, slack_sdk, SQLAlchemy, the workflows) the work goes through. `--profile DIR` also
+samples the bot with py-spy during its first measured phase (DIR/<backend>.raw) and prints where
+the CPU went (`procstat.summary`).
 """
 from __future__ import annotations
 
@@ -35,6 +41,9 @@ from bench.serving import SQL_COUNT_VAR  # noqa: E402
 import procstat  # noqa: E402
 import slack_click as bench  # noqa: E402
 
+# the minimal click; the same with the rest of the bot's work written by hand
+# (`click_minimal.py` given the fake Slack's URL); the bot
+KINDS = ("minimal", "same_work", "bot")
 PG = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -71,11 +80,11 @@ async def measure(session: Any, role: tuple[str, ...], *, script: str, ids: Any,
 
 
 async def backend_run(session: Any, backend: str, args: argparse.Namespace, api_url: str,
-                      hook: str) -> list[tuple[dict[str, float], dict[str, float]]]:
+                      hook: str) -> list[dict[str, dict[str, float]]]:
     tmp = Path(tempfile.mkdtemp(prefix="click-cpu-"))
     count = int((args.seconds + 2) * 1500 * args.rounds)
     places: dict[str, tuple[str, str]] = {}  # kind → (database URL, PostgreSQL schema)
-    for kind in ("minimal", "bot"):
+    for kind in KINDS:
         if backend == "sqlite":
             places[kind] = (f"sqlite:///{tmp}/{kind}.db", "")
         else:
@@ -89,14 +98,15 @@ async def backend_run(session: Any, backend: str, args: argparse.Namespace, api_
     try:
         for n in range(args.rounds):
             result = {}
-            for kind in ("minimal", "bot"):
+            for kind in KINDS:
                 url, schema = places[kind]
                 os.environ[bench.SCHEMA_VAR] = schema  # the children inherit it
-                if kind == "minimal":
+                if kind != "bot":
                     conninfo = url.replace("postgresql+psycopg://", "postgresql://") \
                         if backend != "sqlite" else url.removeprefix("sqlite:///")
                     role: tuple[str, ...] = ("minimal", str(bench.free_port()), conninfo,
-                                             schema or "public")
+                                             schema or "public",
+                                             *((api_url,) if kind == "same_work" else ()))
                     script = click_minimal.__file__
                 else:
                     role = ("bot", str(bench.free_port()), api_url, url, str(count))
@@ -105,13 +115,17 @@ async def backend_run(session: Any, backend: str, args: argparse.Namespace, api_
                     args.profile and kind == "bot" and n == 0) else None
                 result[kind] = await measure(session, role, script=script, ids=ids[kind],
                                              hook=hook, args=args, profile=profile)
-            rounds.append((result["minimal"], result["bot"]))
+            rounds.append(result)
         for kind, (url, schema) in places.items():
             os.environ[bench.SCHEMA_VAR] = schema
-            answered = sum(r[0 if kind == "minimal" else 1]["committed"] for r in rounds)
+            answered = sum(r[kind]["committed"] for r in rounds)
             held = bench.approved(url)
             # the warm-up clicks committed too; none may be missing or doubled
             assert held >= answered, f"{backend} {kind}: {held} approvals for {answered} clicks"
+            if kind != "minimal":  # its posts were delivered, like the bot's
+                unsent = bench.counted(url, "SELECT count(*) FROM outbox_message "
+                                            "WHERE state <> 'sent'")
+                assert unsent == 0, f"{backend} {kind}: {unsent} outbox rows not sent"
     finally:
         if backend != "sqlite":
             for _url, schema in places.values():
@@ -136,14 +150,19 @@ async def run(args: argparse.Namespace) -> None:
     print(f"CPU per committed click, server process from /proc ({os.cpu_count()} cores, shared), "
           f"{args.concurrency} clients back to back, {args.seconds:g} s a phase:")
     print("| backend | round | minimal: clicks/s, CPU/click | bot: clicks/s, CPU/click | "
-          "CPU ratio bot/minimal |")
-    print("|---|---|---|---|---|")
+          "CPU ratio bot/minimal | same work by hand: clicks/s, CPU/click | its ratio to "
+          "minimal | bot / same work by hand |")
+    print("|---|---|---|---|---|---|---|---|")
     for backend, rounds in results.items():
-        for n, (minimal, bot) in enumerate(rounds, 1):
+        for n, r in enumerate(rounds, 1):
+            minimal, bot, same = r["minimal"], r["bot"], r["same_work"]
             print(f"| {backend} | {n} | {minimal['rps']:.0f}, {minimal['cpu_ms']:.2f} ms | "
                   f"{bot['rps']:.0f}, {bot['cpu_ms']:.2f} ms | "
-                  f"**{bot['cpu_ms'] / minimal['cpu_ms']:.1f}×** |")
-            assert minimal["failed"] == 0 and bot["failed"] == 0, "failed clicks"
+                  f"**{bot['cpu_ms'] / minimal['cpu_ms']:.1f}×** | "
+                  f"{same['rps']:.0f}, {same['cpu_ms']:.2f} ms | "
+                  f"{same['cpu_ms'] / minimal['cpu_ms']:.1f}× | "
+                  f"{bot['cpu_ms'] / same['cpu_ms']:.1f}× |")
+            assert not any(r[kind]["failed"] for kind in KINDS), "failed clicks"
     if args.profile:
         for backend in results:
             raw = Path(args.profile) / f"{backend}.raw"

@@ -22,6 +22,7 @@ import itertools
 import json
 import os
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator
 from urllib.parse import parse_qs
@@ -46,50 +47,126 @@ TRANSACTION = [
 ]
 
 
-SQLITE = [statement.replace("%(", ":").replace(")s", "").replace("now()", "CURRENT_TIMESTAMP")
-          .replace(" FOR UPDATE", "") for statement in TRANSACTION]
+# `--same-work`: the rest of what the bot's approval writes (its statements, as `click_cpu.py
+# --statements` counts them): the review reminder cancelled, the next reminder set, and the
+# outbox row carrying a real card
+SAME_WORK = TRANSACTION[:2] + [
+    "UPDATE timer SET state = 'cancelled' WHERE id IN (SELECT id FROM timer WHERE state = "
+    "'pending' AND subject = %(subject)s FOR UPDATE SKIP LOCKED) RETURNING id",
+    TRANSACTION[2], TRANSACTION[3],
+    TRANSACTION[4].replace("'post', '', '{}'", "'post', %(subject)s, %(card)s"),
+    "INSERT INTO timer (workspace_id, kind, subject, request_id, due_at, payload, state, "
+    "attempts, last_error, created_at) VALUES (%(ws)s, 'assign.remind', %(subject)s, %(r)s, "
+    "%(due)s, '{}', 'pending', 0, '', now())",
+]
+# the delivery of those rows, in runs like the bot's worker: one claim, the posts, one finish
+CLAIM = ("UPDATE outbox_message SET state = 'sending', lease_owner = 'minimal', lease_until = "
+         "%(lease)s WHERE id IN (SELECT id FROM outbox_message WHERE state = 'pending' ORDER BY id "
+         "LIMIT 32 FOR UPDATE SKIP LOCKED) RETURNING id, conversation, payload")
+FINISH = ("UPDATE outbox_message SET state = 'sent', sent_at = now(), platform_message_id = "
+          "%(ts)s WHERE id = %(id)s")
 
 
-def role_minimal(port: int, conninfo: str, schema: str) -> None:
+def sqlite_sql(statement: str) -> str:
+    return (statement.replace("%(", ":").replace(")s", "").replace("now()", "CURRENT_TIMESTAMP")
+            .replace(" FOR UPDATE SKIP LOCKED", "").replace(" FOR UPDATE", ""))
+
+
+SQLITE = [sqlite_sql(statement) for statement in TRANSACTION]
+
+
+def card(r: int, state: str) -> dict[str, Any]:
+    """A hand-written Block Kit card the size of the bot's request card."""
+    return {"blocks": [
+        {"type": "header", "text": {"type": "plain_text", "text": f"[XT-2026-{r:05d}] 618大促活动"}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in (
+            ("状态", state), ("发起部门", "市场部"), ("协作部门", "技术部"), ("截止", "2026-12-18"))]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "刘敏 初审通过"}]},
+        {"type": "actions", "elements": [
+            {"type": "button", "action_id": f"request.assign.{i}", "style": "primary",
+             "text": {"type": "plain_text", "text": label},
+             "value": json.dumps({"k": f"request:{r}", "r": r})}
+            for i, label in enumerate(("指派负责人", "查看详情"))]}]}
+
+
+def role_minimal(port: int, conninfo: str, schema: str, api_url: str = "") -> None:
     """PostgreSQL through psycopg (10 connections), or SQLite through aiosqlite (the bot's
-    driver; one connection, `BEGIN IMMEDIATE`) when `conninfo` is a file path."""
+    driver; one connection, `BEGIN IMMEDIATE`) when `conninfo` is a file path. With `api_url`
+    (`click_cpu.py`'s "same work by hand"), also the rest of the bot's work, hand-written: its other statements and a
+    real card in the outbox row, the two follow-up calls (chat.update of the clicked card and
+    the clicker's confirmation through `response_url`) and the outbox row's delivery in runs."""
+    import aiohttp
     from starlette.applications import Starlette
+    from starlette.background import BackgroundTask
     from starlette.responses import Response
     from starlette.routing import Route
 
     secret = bench.SECRET.encode()
     idle: asyncio.Queue[Any] = asyncio.Queue()
     sqlite = not conninfo.startswith("postgres")
+    work = SAME_WORK if api_url else TRANSACTION
+    statements = [sqlite_sql(s) for s in work] if sqlite else work
+    wake = asyncio.Event()
+    held: dict[str, Any] = {}
 
-    async def commit_pg(args: dict[str, Any]) -> None:
+    @contextlib.asynccontextmanager
+    async def transaction() -> AsyncIterator[Any]:
         conn = await idle.get()
         try:
-            async with conn.transaction():
-                if await (await conn.execute(TRANSACTION[0], args)).fetchone() is None:
-                    return  # a retry: handled before
-                args["state"], args["ws"] = await (await conn.execute(TRANSACTION[1], args)
-                                                   ).fetchone()
-                for statement in TRANSACTION[2:]:
-                    await conn.execute(statement, args)
+            if sqlite:
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    await conn.commit()
+                except BaseException:
+                    await conn.rollback()
+                    raise
+            else:
+                async with conn.transaction():
+                    yield conn
         finally:
             idle.put_nowait(conn)
 
-    async def commit_sqlite(args: dict[str, Any]) -> None:
-        conn = await idle.get()
-        try:
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                if await (await conn.execute(SQLITE[0], args)).fetchone() is not None:
-                    args["state"], args["ws"] = await (await conn.execute(SQLITE[1], args)
-                                                       ).fetchone()
-                    for statement in SQLITE[2:]:
-                        await conn.execute(statement, args)
-                await conn.commit()
-            except BaseException:
-                await conn.rollback()
-                raise
-        finally:
-            idle.put_nowait(conn)
+    async def commit(args: dict[str, Any]) -> bool:
+        async with transaction() as conn:
+            if await (await conn.execute(statements[0], args)).fetchone() is None:
+                return False  # a retry: handled before
+            args["state"], args["ws"] = await (await conn.execute(statements[1], args)).fetchone()
+            for statement in statements[2:]:
+                await conn.execute(statement, args)
+        return True
+
+    async def api(method: str, body: dict[str, Any], url: str = "") -> dict[str, Any]:
+        async with held["http"].post(url or api_url + method, data=json.dumps(body),
+                                     headers=held["headers"]) as response:
+            return await response.json(content_type=None) if not url else {}
+
+    async def follow_up(payload: dict[str, Any], r: int) -> None:
+        held["follow-ups"] = held.get("follow-ups", 0) + 1
+        await api("chat.update", {"channel": payload["channel"]["id"],
+                                  "ts": payload["message"]["ts"], **card(r, "已通过初审")})
+        await api("", {"response_type": "ephemeral", "text": f"XT-2026-{r:05d} 已通过初审"},
+                  url=payload["response_url"])
+
+    async def deliver() -> None:
+        """The outbox's part: claim a run, post it, put the run on record."""
+        while True:
+            await wake.wait()
+            wake.clear()
+            lease = datetime.now(timezone.utc) + timedelta(seconds=10)
+            async with transaction() as conn:
+                rows = await (await conn.execute(
+                    sqlite_sql(CLAIM) if sqlite else CLAIM, {"lease": lease})).fetchall()
+            sent = [{"id": row[0], "ts": (await api("chat.postMessage", {
+                "channel": row[1], **(json.loads(row[2]) if isinstance(row[2], str) else row[2])
+            }))["ts"]} for row in rows]
+            async with transaction() as conn:
+                if sqlite:
+                    await conn.executemany(sqlite_sql(FINISH), sent)
+                else:
+                    await conn.cursor().executemany(FINISH, sent)
+            if len(rows) == 32:  # a full run: more may wait
+                wake.set()
 
     async def click(request: Any) -> Response:
         body = await request.body()
@@ -101,9 +178,12 @@ def role_minimal(port: int, conninfo: str, schema: str) -> None:
         payload = json.loads(parse_qs(body.decode())["payload"][0])
         r = int(json.loads(payload["actions"][0]["value"])["r"])
         args = {"event": payload["trigger_id"], "channel": payload["channel"]["id"], "r": r,
-                "subject": f"request:{r}"}
-        await (commit_sqlite if sqlite else commit_pg)(args)
-        return Response(status_code=200)
+                "subject": f"request:{r}", "card": json.dumps(card(r, "待指派")),
+                "due": datetime.now(timezone.utc) + timedelta(days=1)}
+        if not await commit(args) or not api_url:
+            return Response(status_code=200)
+        wake.set()
+        return Response(status_code=200, background=BackgroundTask(follow_up, payload, r))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -121,7 +201,16 @@ def role_minimal(port: int, conninfo: str, schema: str) -> None:
                 conninfo, options=f"-c search_path={schema}") for _ in range(10)]
         for conn in conns:
             idle.put_nowait(conn)
+        held["http"] = aiohttp.ClientSession()
+        held["headers"] = {"Authorization": "Bearer xoxb-bench",
+                           "Content-Type": "application/json; charset=utf-8"}
+        worker = asyncio.create_task(deliver())
         yield
+        if worker.done():  # it stopped early: say why
+            print(f"delivery: {worker.exception()!r}", file=sys.stderr, flush=True)
+        worker.cancel()
+        print(f"follow-ups: {held.get('follow-ups', 0)}", file=sys.stderr, flush=True)
+        await held["http"].close()
         for conn in conns:
             await conn.close()
 
@@ -175,7 +264,7 @@ def main() -> None:
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args, rest = parser.parse_known_args()
     if args.role == "minimal":
-        role_minimal(int(rest[0]), rest[1], rest[2])
+        role_minimal(int(rest[0]), *rest[1:4])
     elif args.role == "bare":
         bench.role_bare(int(rest[0]))
     else:

@@ -261,6 +261,10 @@ async def throughput(send: Send, *, concurrency: int, seconds: float
 # ---- the run -----------------------------------------------------------------------------
 
 def approved(database: str) -> int:
+    return counted(database, "SELECT count(*) FROM collab_request WHERE state='approved'")
+
+
+def counted(database: str, query: str) -> int:
     from sqlalchemy import create_engine, text
 
     from storage.db import sync_url
@@ -269,8 +273,7 @@ def approved(database: str) -> int:
     with engine.connect() as conn:
         if os.environ.get(SCHEMA_VAR):
             conn.execute(text(f"SET search_path TO {os.environ[SCHEMA_VAR]}"))
-        count = conn.execute(text("SELECT count(*) FROM collab_request WHERE state='approved'"))
-        result = int(count.scalar_one())
+        result = int(conn.execute(text(query)).scalar_one())
     engine.dispose()
     return result
 
