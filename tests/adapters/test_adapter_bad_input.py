@@ -50,6 +50,8 @@ async def _nothing() -> int:
     (b'{"type": "something_else"}', "application/json"),
     (b"foo=bar", "application/x-www-form-urlencoded"),
     (b"payload=" + b"%5B" * 3000 + b"%5D" * 3000, "application/x-www-form-urlencoded"),
+    (b"payload=" + b"%7b%22a%22:" * 3000, "application/x-www-form-urlencoded"),
+    (b"payload=" + b"[" * 3000 + b"]" * 3000, "application/x-www-form-urlencoded"),
     *[(body, "application/json") for body in DEEP],
 ])
 async def test_slack_signed_empty_unknown_or_deep_bodies_are_400(slack, body, content_type):
