@@ -47,10 +47,12 @@ def bench_app() -> Any:
     """One worker: the bot from the environment as `serve --workers` builds it; the bench's
     posts are not held back by Slack's rate limits (as in slack_click.py)."""
     from bot.app import build
+    from bot.logging import configure_logging
     from bot.settings import Settings
     from storage.db import Database
 
     settings = Settings(archive_dir=None)  # type: ignore[arg-type]
+    configure_logging(settings.log_level)  # as serve_from_environment does
     app = build(settings, db=Database(settings.database_url,
                                       schema=os.environ.get(bench.SCHEMA_VAR) or None,
                                       pool_size=settings.database_pool_size))

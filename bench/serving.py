@@ -13,11 +13,14 @@ SQL_COUNT_VAR = "BENCH_SQL_COUNT"  # --statements: where the bot dumps its state
 def serve(asgi: Any, port: int, *, announce: Any = None, keep_alive: int = 300,
           stopped: Callable[[], Any] | None = None) -> None:
     """`uvicorn.run` as `collab-bot serve` does it (uvloop and httptools when installed, else
-    asyncio and h11 — alike for every server of a bench); prints `READY <announce or port>`."""
+    asyncio and h11 — alike for every server of a bench; its logging, to the bench's log file);
+    prints `READY <announce or port>`."""
     import uvicorn
 
     from bot.app import settle_heap
+    from bot.logging import configure_logging
 
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))  # as `serve` logs: JSON lines, INFO
     settle_heap()
     # keep-alive longer than any phase: an idle pooled connection closed by the server while
     # the client reuses it would count as a failed click that the server never saw

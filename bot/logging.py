@@ -39,6 +39,8 @@ def configure_logging(level: str | int = "INFO", *, json_lines: bool = True) -> 
     root.handlers[:] = [handler]
     root.setLevel(level)
     # APScheduler says "Running job … executed successfully" twice a second: it only drives our
-    # sweeps, whose own logs say what happened — its chatter is for warnings and errors only
-    for noisy in ("apscheduler", "apscheduler.scheduler", "apscheduler.executors.default"):
+    # sweeps, whose own logs say what happened — its chatter is for warnings and errors only;
+    # httpx logs every request it makes (DingTalk's and Feishu's API calls), which the delivery
+    # worker's "outbox sent" already says with the row it was for
+    for noisy in ("apscheduler", "apscheduler.scheduler", "apscheduler.executors.default", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
