@@ -76,7 +76,8 @@ async def seed(db: Database, shape: str, rows: int) -> None:
 
 
 async def timed(db: Database, make, *, repeat: int) -> float:
-    """Median ms of the statement inside a transaction that is rolled back (same state)."""
+    """Median ms of the statement (`make` gives it and its parameters) inside a transaction
+    that is rolled back (same state)."""
     times = []
     for _ in range(repeat):
         async with db.engine.connect() as conn:
@@ -87,7 +88,7 @@ async def timed(db: Database, make, *, repeat: int) -> float:
                 await conn.exec_driver_sql("SET LOCAL statement_timeout = '60s'")
             started = time.perf_counter()
             try:
-                (await conn.execute(make(postgres=db.dialect == "postgresql"))).all()
+                (await conn.execute(*make(postgres=db.dialect == "postgresql"))).all()
             except Exception:  # noqa: BLE001 — the control gave up after 60 s
                 times.append(float("inf"))
                 await trans.rollback()
@@ -104,8 +105,8 @@ def new_claim(*, postgres: bool):
 
 async def explain(db: Database) -> str:
     dialect = postgresql.dialect() if db.dialect == "postgresql" else sqlite.dialect()
-    sql = str(new_claim(postgres=db.dialect == "postgresql").compile(
-        dialect=dialect, compile_kwargs={"literal_binds": True}))
+    stmt, params = new_claim(postgres=db.dialect == "postgresql")
+    sql = str(stmt.params(params).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if db.dialect == "postgresql" else "EXPLAIN QUERY PLAN "
     async with db.engine.connect() as conn:
         if db.dialect == "postgresql":
@@ -126,14 +127,14 @@ async def one(backend: str, shape: str, rows: int, show_plan: bool) -> None:
         if show_plan:
             print("no statistics:\n```\n" + await explain(db) + "\n```", flush=True)
         cold_new = await timed(db, new_claim, repeat=5)  # no ANALYZE yet: stale statistics
-        cold_old = await timed(db, lambda postgres: old_claim(now=NOW, limit=BATCH,
-                                                              postgres=postgres), repeat=1)
+        cold_old = await timed(db, lambda postgres: (old_claim(now=NOW, limit=BATCH,
+                                                               postgres=postgres), None), repeat=1)
         async with db.engine.begin() as conn:
             await conn.exec_driver_sql("ANALYZE outbox_message; ANALYZE outbox_chat" if db.dialect == "postgresql"
                                        else "ANALYZE")
         warm_new = await timed(db, new_claim, repeat=5)
-        warm_old = await timed(db, lambda postgres: old_claim(now=NOW, limit=BATCH,
-                                                              postgres=postgres), repeat=1)
+        warm_old = await timed(db, lambda postgres: (old_claim(now=NOW, limit=BATCH,
+                                                               postgres=postgres), None), repeat=1)
         print(f"| {backend} | {shape} | {rows:,} | {cold_new:.2f} | {warm_new:.2f} | "
               f"{cold_old:.1f} | {warm_old:.1f} | {warm_old / max(warm_new, 1e-6):.0f}× |",
               flush=True)

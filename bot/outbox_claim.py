@@ -23,12 +23,14 @@ SKIP LOCKED`, so replicas share the queue; SQLite's `BEGIN IMMEDIATE` serialises
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any, Collection, Mapping
 
-from sqlalchemy import and_, or_, text, union_all
+from sqlalchemy import Integer, and_, bindparam, or_, text, union_all, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 
 from bot.outbox_store import OPEN, SENDING, real_now, rehead
@@ -64,17 +66,29 @@ def chat_key(row: OutboxMessage) -> tuple[str, str, str]:
 
 
 def _due_heads(*, platform: str, now: datetime | None, limit: int, exclude: Collection[int],
-               postgres: bool, probe: bool = False) -> Any:
+               postgres: bool, probe: bool = False) -> tuple[Any, dict[str, Any]]:
     """Due heads of one platform, earliest first (`now=None`: whatever is due soonest — a
-    circuit breaker's probe may take a row still waiting out its back-off)."""
+    circuit breaker's probe may take a row still waiting out its back-off): the statement, built
+    once per shape (issue 15), and its parameters."""
+    params: dict[str, Any] = {"of_platform": platform, "of_limit": limit}
+    if now is not None:
+        params["of_now"] = now
+    if exclude:
+        params["of_exclude"] = sorted(exclude)
+    return _due_heads_shaped(frozenset(params), probe, postgres), params
+
+
+@functools.cache
+def _due_heads_shaped(by: frozenset[str], probe: bool, postgres: bool) -> Any:
     h, o = OutboxChat, OutboxMessage
-    stmt = select(o, h).join(h, o.id == h.head_id).where(h.platform == platform)
-    stmt = stmt.where(h.due_at <= now) if now is not None else stmt.where(h.due_at.is_not(None))
+    stmt = select(o, h).join(h, o.id == h.head_id).where(h.platform == bindparam("of_platform"))
+    stmt = stmt.where(h.due_at <= bindparam("of_now")) if "of_now" in by else stmt.where(
+        h.due_at.is_not(None))
     if probe:
         stmt = stmt.where(o.attempts > 0)
-    if exclude:
-        stmt = stmt.where(h.head_id.not_in(sorted(exclude)))
-    stmt = stmt.order_by(h.due_at).limit(limit)
+    if "of_exclude" in by:
+        stmt = stmt.where(h.head_id.not_in(bindparam("of_exclude", expanding=True)))
+    stmt = stmt.order_by(h.due_at).limit(bindparam("of_limit", type_=Integer))
     return stmt.with_for_update(skip_locked=True, of=[h, o]) if postgres else stmt
 
 
@@ -87,29 +101,66 @@ def _by_id(ids: Collection[int], postgres: bool) -> Any:
 
 
 def _lapsed(*, at: datetime, limit: int, exclude: Collection[int], platforms: Collection[str],
-            postgres: bool) -> Any:
+            postgres: bool) -> tuple[Any, dict[str, Any]]:
     """Heads whose worker stopped renewing its lease (killed, partitioned). Only heads: a
     lapsed follower comes back with its head's run, never on its own."""
+    params: dict[str, Any] = {"of_at": at, "of_limit": limit, "of_platforms": sorted(platforms)}
+    if exclude:
+        params["of_exclude"] = sorted(exclude)
+    return _lapsed_shaped(bool(exclude), postgres), params
+
+
+@functools.cache
+def _lapsed_shaped(excluding: bool, postgres: bool) -> Any:
     h, o = OutboxChat, OutboxMessage
     stmt = select(o).join(h, and_(h.workspace_id == o.workspace_id, h.platform == o.platform,
                                   h.conversation == o.conversation, h.head_id == o.id)).where(
-        o.state == SENDING, o.lease_until <= at, o.platform.in_(sorted(platforms)))
-    if exclude:
-        stmt = stmt.where(o.id.not_in(sorted(exclude)))
-    stmt = stmt.order_by(o.lease_until).limit(limit)
+        o.state == SENDING, o.lease_until <= bindparam("of_at"),
+        o.platform.in_(bindparam("of_platforms", expanding=True)))
+    if excluding:
+        stmt = stmt.where(o.id.not_in(bindparam("of_exclude", expanding=True)))
+    stmt = stmt.order_by(o.lease_until).limit(bindparam("of_limit", type_=Integer))
     return stmt.with_for_update(skip_locked=True, of=o) if postgres else stmt
 
 
-def _followers(heads: list[OutboxMessage], size: Mapping[str, int]) -> Any:
+def _followers(heads: list[OutboxMessage], size: Mapping[str, int]) -> tuple[Any, dict[str, Any]]:
     """The next open rows after each head in its chat — one index range per head, each
-    stopping at the run's size — in one statement."""
+    stopping at the run's size — in one statement (built once per number of heads)."""
+    params: dict[str, Any] = {}
+    for i, h in enumerate(heads):
+        params.update({f"ws{i}": h.workspace_id, f"pl{i}": h.platform, f"cv{i}": h.conversation,
+                       f"id{i}": h.id, f"n{i}": size[h.platform] - 1})
+    return _followers_of(len(heads)), params
+
+
+@functools.cache
+def _followers_of(count: int) -> Any:
     o = OutboxMessage
-    ranges = [select(o.id).where(o.workspace_id == h.workspace_id, o.platform == h.platform,
-                                 o.conversation == h.conversation, o.state.in_(OPEN),
-                                 o.id > h.id).order_by(o.id).limit(size[h.platform] - 1).subquery()
-              for h in heads]
+    ranges = [select(o.id).where(o.workspace_id == bindparam(f"ws{i}"),
+                                 o.platform == bindparam(f"pl{i}"),
+                                 o.conversation == bindparam(f"cv{i}"), o.state.in_(OPEN),
+                                 o.id > bindparam(f"id{i}")).order_by(o.id)
+              .limit(bindparam(f"n{i}", type_=Integer)).subquery() for i in range(count)]
     ids = union_all(*(select(r.c.id) for r in ranges)) if len(ranges) > 1 else select(ranges[0].c.id)
     return select(o).where(o.id.in_(ids)).order_by(o.workspace_id, o.platform, o.conversation, o.id)
+
+
+# The claim's writes as Core statements built once (issue 15): the ORM's flush of the same
+# attribute changes cost more than the claim's queries. The loaded objects are given the
+# written values as committed ones, so nothing is left for a flush to write again.
+
+@functools.cache
+def _unheading() -> Any:
+    h = OutboxChat
+    return update(h).where(h.workspace_id == bindparam("of_ws"), h.platform == bindparam("of_platform"),
+                           h.conversation == bindparam("of_conv")).values(due_at=None)
+
+
+@functools.cache
+def _leasing() -> Any:
+    o = OutboxMessage
+    return update(o).where(o.id.in_(bindparam("of_ids", expanding=True))).values(
+        state="sending", lease_owner=bindparam("to_owner"), lease_until=bindparam("to_until"))
 
 
 def _joins_run(row: OutboxMessage, *, now: datetime, at: datetime) -> bool:
@@ -128,7 +179,7 @@ async def _extend(uow: UnitOfWork, heads: list[OutboxMessage], *, size: Mapping[
     out: dict[int, list[OutboxMessage]] = {}
     first = {chat_key(h): h.id for h in wanting}
     for i in range(0, len(wanting), _BRANCHES):
-        rows = await uow.all(_followers(wanting[i:i + _BRANCHES], size))
+        rows = await uow.all(*_followers(wanting[i:i + _BRANCHES], size))
         for key, chat_rows in groupby(rows, key=chat_key):
             run = out.setdefault(first[key], [])
             for row in chat_rows:
@@ -171,8 +222,8 @@ async def claim(db: Database, *, now: datetime, limit: int, lease_seconds: float
             await uow.execute(_PLAN)
         rows: list[OutboxMessage] = []
         if not probe:
-            rows += await uow.all(_lapsed(at=at, limit=limit, exclude=exclude,
-                                          platforms=platforms, postgres=pg))
+            rows += await uow.all(*_lapsed(at=at, limit=limit, exclude=exclude,
+                                           platforms=platforms, postgres=pg))
         heads: list[OutboxChat] = []
         if real_due and len(rows) < limit and not probe:
             for row, head in await uow.all(_by_id(real_due, pg)):
@@ -183,13 +234,16 @@ async def claim(db: Database, *, now: datetime, limit: int, lease_seconds: float
             if len(rows) >= limit:
                 break
             taken = set(exclude) | {r.id for r in rows}
-            for row, head in await uow.all(_due_heads(
+            for row, head in await uow.all(*_due_heads(
                     platform=platform, now=None if probe else now, limit=limit - len(rows),
                     exclude=taken, postgres=pg, probe=probe)):
                 rows.append(row)
                 heads.append(head)
-        for head in heads:
-            head.due_at = None  # being sent: the lease on the row speaks for it now
+        if heads:  # being sent: the lease on the row speaks for it now
+            await uow.execute(_unheading(), [{"of_ws": h.workspace_id, "of_platform": h.platform,
+                                              "of_conv": h.conversation} for h in heads])
+            for head in heads:
+                set_committed_value(head, "due_at", None)
         live = []
         for row in rows:
             if row.expires_at is not None and row.expires_at <= now:
@@ -207,10 +261,15 @@ async def claim(db: Database, *, now: datetime, limit: int, lease_seconds: float
         runs = [[head, *followers.get(head.id, [])] for head in live]
         refs = await _refs(uow, [r for run in runs for r in run])
         lease_until = at + timedelta(seconds=lease_seconds)
+        if runs:
+            await uow.execute(_leasing(), {"of_ids": [r.id for run in runs for r in run],
+                                           "to_owner": owner, "to_until": lease_until})
         for run in runs:
             claimed = []
             for row in run:
-                row.state, row.lease_owner, row.lease_until = "sending", owner, lease_until
+                for name, value in (("state", "sending"), ("lease_owner", owner),
+                                    ("lease_until", lease_until)):
+                    set_committed_value(row, name, value)
                 if row.workspace_id not in cache:
                     ws = await uow.get(Workspace, row.workspace_id)
                     cache[row.workspace_id] = (ws.external_id, ws.locale) if ws else ("", "zh-CN")

@@ -14,6 +14,7 @@ that.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
@@ -22,6 +23,7 @@ from sqlalchemy import and_, bindparam, literal_column, update
 from sqlmodel import select
 
 from storage.db import Database, UnitOfWork
+from storage.statements import upsert_of
 from storage.tables import MessageRef, OutboxChat, OutboxMessage
 
 # literal, not bound: a partial index is usable only when its predicate is visible in the SQL
@@ -50,16 +52,42 @@ class Outcome:
     payload: dict[str, Any] | None = None
 
 
-def _chat(row: OutboxMessage) -> Any:
-    h = OutboxChat
-    return and_(h.workspace_id == row.workspace_id, h.platform == row.platform,
-                h.conversation == row.conversation)
-
-
 def _held(ids: Iterable[int], owner: str) -> Any:
     o = OutboxMessage
     return and_(o.id.in_(sorted(ids)), o.state == SENDING,
                 o.lease_owner == owner)
+
+
+# The statements every run's finish executes, built once with bound parameters (issue 15:
+# building one afresh cost more CPU than its round trip). Parameter names differ from the
+# columns': an UPDATE's SET takes a column's name for its own.
+
+def _of_chat(row: OutboxMessage) -> dict[str, str]:
+    return {"of_ws": row.workspace_id, "of_platform": row.platform, "of_conv": row.conversation}
+
+
+@functools.cache
+def _holding(postgres: bool) -> Any:
+    """The ids of `:of_ids` this worker (`:of_owner`) still holds, locked on PostgreSQL."""
+    o = OutboxMessage
+    stmt = select(o.id).where(o.id.in_(bindparam("of_ids", expanding=True)), o.state == SENDING,
+                              o.lease_owner == bindparam("of_owner"))
+    return stmt.with_for_update() if postgres else stmt
+
+
+@functools.cache
+def _reheading(postgres: bool) -> tuple[Any, Any, Any]:
+    """`rehead`'s three statements: lock the chat row, find its first open row, move the head."""
+    h, o = OutboxChat, OutboxMessage
+    chat = and_(h.workspace_id == bindparam("of_ws"), h.platform == bindparam("of_platform"),
+                h.conversation == bindparam("of_conv"))
+    lock = select(h.head_id).where(chat)
+    first_open = (select(o.id, o.state, o.next_attempt_at)
+                  .where(o.workspace_id == bindparam("of_ws"), o.platform == bindparam("of_platform"),
+                         o.conversation == bindparam("of_conv"), o.state.in_(OPEN))
+                  .order_by(o.id).limit(1))
+    move = update(h).where(chat).values(head_id=bindparam("to_head"), due_at=bindparam("to_due"))
+    return (lock.with_for_update() if postgres else lock), first_open, move
 
 
 async def rehead(uow: UnitOfWork, row: OutboxMessage) -> None:
@@ -67,28 +95,21 @@ async def rehead(uow: UnitOfWork, row: OutboxMessage) -> None:
     being sent; none when nothing is open). The chat row is locked first, so a writer adding a
     row to this chat right now either committed before (its row is seen here) or links its row
     after (it finds no head)."""
-    h, o = OutboxChat, OutboxMessage
-    lock = select(h).where(_chat(row))
-    if uow.is_postgres:
-        lock = lock.with_for_update()
-    await uow.execute(lock)
-    nxt = (await uow.execute(
-        select(o.id, o.state, o.next_attempt_at).where(
-            o.workspace_id == row.workspace_id, o.platform == row.platform,
-            o.conversation == row.conversation, o.state.in_(OPEN))
-        .order_by(o.id).limit(1))).first()
+    lock, first_open, move = _reheading(uow.is_postgres)
+    chat = _of_chat(row)
+    await uow.execute(lock, chat)
+    nxt = (await uow.execute(first_open, chat)).first()
     due = nxt.next_attempt_at if nxt is not None and nxt.state == "pending" else None
-    await uow.execute(update(h).where(_chat(row)).values(head_id=nxt.id if nxt else None,
-                                                         due_at=due))
+    await uow.execute(move, {**chat, "to_head": nxt.id if nxt else None, "to_due": due})
 
 
-def _sent_rows(outcomes: list[Outcome], state: str) -> tuple[Any, list[dict[str, Any]]]:
-    stmt = _T.update().where(_T.c.id == bindparam("oid")).values(
+@functools.cache
+def _ending(state: str) -> Any:
+    """A run's rows that went out, ended as `state` (sent, or failed: a failure notice)."""
+    return _T.update().where(_T.c.id == bindparam("oid")).values(
         state=state, sent_at=bindparam("at"), attempts=_T.c.attempts + 1, lease_owner="",
         lease_until=None, platform_message_id=bindparam("mid"),
         **({"last_error": ""} if state == "sent" else {}))
-    return stmt, [{"oid": o.row.id, "at": o.at, "mid": o.platform_message_id}
-                  for o in outcomes]
 
 
 async def _apply(uow: UnitOfWork, o: Outcome) -> None:
@@ -106,6 +127,15 @@ async def _apply(uow: UnitOfWork, o: Outcome) -> None:
     await uow.execute(update(OutboxMessage).where(OutboxMessage.id == o.row.id).values(**values))
 
 
+@functools.cache
+def _remembering(dialect: str) -> Any:
+    t = MessageRef.__table__
+    stmt = upsert_of(dialect, t)
+    return stmt.on_conflict_do_update(
+        index_elements=[t.c.workspace_id, t.c.conversation, t.c.card_key],
+        set_={"platform_message_id": stmt.excluded.platform_message_id})
+
+
 async def _remember_cards(uow: UnitOfWork, sent: list[Outcome]) -> None:
     """Where each card now lives, so a later update edits it (the last post of a key wins):
     one upsert for the run, on the (workspace, conversation, card key) unique constraint."""
@@ -113,14 +143,11 @@ async def _remember_cards(uow: UnitOfWork, sent: list[Outcome]) -> None:
               if o.row.card_key and o.platform_message_id}
     if not latest:
         return
-    row, t = sent[0].row, MessageRef.__table__
-    stmt = uow.upsert(t)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[t.c.workspace_id, t.c.conversation, t.c.card_key],
-        set_={"platform_message_id": stmt.excluded.platform_message_id})
-    await uow.execute(stmt, [{"workspace_id": row.workspace_id, "conversation": row.conversation,
-                              "card_key": key, "platform_message_id": message_id}
-                             for key, message_id in latest.items()])
+    row = sent[0].row
+    await uow.execute(_remembering(uow.dialect),
+                      [{"workspace_id": row.workspace_id, "conversation": row.conversation,
+                        "card_key": key, "platform_message_id": message_id}
+                       for key, message_id in latest.items()])
 
 
 async def finish(db: Database, *, owner: str, outcomes: list[Outcome]) -> set[int]:
@@ -129,11 +156,8 @@ async def finish(db: Database, *, owner: str, outcomes: list[Outcome]) -> set[in
     if not outcomes:
         return set()
     async with db.uow() as uow:
-        held = _held((o.row.id for o in outcomes), owner)
-        check = select(OutboxMessage.id).where(held)
-        if uow.is_postgres:
-            check = check.with_for_update()
-        ids = set((await uow.execute(check)).scalars())
+        ids = set((await uow.execute(_holding(uow.is_postgres), {
+            "of_ids": sorted(o.row.id for o in outcomes), "of_owner": owner})).scalars())
         mine = [o for o in outcomes if o.row.id in ids]
         if not mine:
             return set()
@@ -141,7 +165,8 @@ async def finish(db: Database, *, owner: str, outcomes: list[Outcome]) -> set[in
         for state in ("sent", "failed"):  # a failure notice that went out ends `failed`
             group = [o for o in sent if ("failed" in o.row.payload) == (state == "failed")]
             if group:
-                await uow.execute(*_sent_rows(group, state))
+                await uow.execute(_ending(state), [
+                    {"oid": o.row.id, "at": o.at, "mid": o.platform_message_id} for o in group])
         for o in mine:
             if o.state != "sent":
                 await _apply(uow, o)

@@ -217,9 +217,10 @@ class UnitOfWork:
         await self._insert_appended()
         return await (await self.session.connection()).execute(statement, params)
 
-    async def all(self, statement: Any) -> list[Any]:
+    async def all(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
+        """ORM rows; `params`: the bound values of a statement built once (see `execute`)."""
         await self._insert_appended()
-        return list((await self.session.exec(statement)).all())
+        return list((await self.session.exec(statement, params=params)).all())
 
     async def first(self, statement: Any) -> Any:
         await self._insert_appended()
