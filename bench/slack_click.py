@@ -17,7 +17,9 @@ Phases, in one run:
 2. sustained throughput: `--concurrency` clients clicking back to back for
    `--throughput-seconds` → clicks/s;
 3. the same load against a bare Starlette endpoint returning 200 (same uvicorn, same machine),
-   and against the Slack adapter with a core that answers at once (the adapter's own cost).
+   and against the Slack adapter with a core that answers at once (the adapter's own cost);
+   the bare endpoint also takes phase 1's open-loop load just before the bot (its p99 is the
+   window's control).
 """
 from __future__ import annotations
 
@@ -318,6 +320,13 @@ async def run(args: argparse.Namespace) -> None:
             await stop(process)
             return rps, failures
 
+        # the control's steady p99 first: the bare endpoint under the same open-loop load, in
+        # the same window (issue 15: the click's p99 beside it)
+        process, port = await spawn("bare", str(free_port()))
+        send = sender(session, f"http://127.0.0.1:{port}/slack/events", hook, itertools.count(1))
+        await steady(send, rate=args.rate, seconds=1)
+        results["steady_bare"] = await steady(send, rate=args.rate, seconds=args.seconds)
+        await stop(process)
         # steady first, on a fresh database: after the sustained phase's overload the queue
         # holds thousands of posts for one channel, and draining them is not steady state
         bot = ("bot", api_url, database, str(pool))
@@ -347,6 +356,9 @@ def report(args: argparse.Namespace, r: dict[str, Any], *, committed: int, click
     print(f"steady {args.rate:g} clicks/s for {args.seconds:g} s: {s['count']} clicks, "
           f"{s['failures']} failed; p50 {s['p50']:.1f} ms, p99 {s['p99']:.1f} ms, "
           f"max {s['max']:.1f} ms")
+    c = r["steady_bare"]
+    print(f"  control, a bare Starlette 200 under the same load just before: p50 {c['p50']:.1f} "
+          f"ms, p99 {c['p99']:.1f} ms, max {c['max']:.1f} ms")
     print(f"committed approvals in the database: {committed} of {clicks} clicks sent")
     print(f"sustained, {args.concurrency} clients back to back, {args.throughput_seconds:g} s:")
     print(f"  bare Starlette 200:            {bare:8.0f} req/s  (1.00)")
