@@ -13,9 +13,9 @@ posts delivered — divided by the clicks it committed. Each server has a databa
 PostgreSQL schema) of its own; afterwards each is checked to hold exactly one approval per
 answered click. A third server in each round, "same work by hand", is the minimal click given
 the rest of what the bot does for this click, hand-written on the raw driver and aiohttp: the
-bot's other statements (the reminder cancelled and the next one set, a real card in the outbox
-row), the two follow-up calls and the outbox row's delivery in runs — checked like the bot's (all
-its outbox rows sent). It tells how much of the bot's CPU is the work and how much the stack
+bot's other statements (the review reminder cancelled, the receipt's set, the receipt card and
+the assign prompt as two outbox rows with real cards), the two follow-up calls and the rows'
+delivery in runs — checked like the bot's (all its outbox rows sent). It tells how much of the bot's CPU is the work and how much the stack
 (bolt, slack_sdk, SQLAlchemy, the workflows) the work goes through. `--profile DIR` also
 samples the bot with py-spy during its first measured phase (DIR/<backend>.raw) and prints where
 the CPU went (`procstat.summary`).

@@ -47,17 +47,19 @@ TRANSACTION = [
 ]
 
 
-# `--same-work`: the rest of what the bot's approval writes (its statements, as `click_cpu.py
-# --statements` counts them): the review reminder cancelled, the next reminder set, and the
-# outbox row carrying a real card
+# same work by hand (`click_cpu.py`): the rest of what the bot's approval writes (as
+# `click_cpu.py --statements` and its database show: 2 outbox rows, 1 timer, 1 audit row): the
+# review reminder cancelled, the receipt card (R28) and the assign prompt posted to the group —
+# each a real card — and the receipt's reminder set
 SAME_WORK = TRANSACTION[:2] + [
     "UPDATE timer SET state = 'cancelled' WHERE id IN (SELECT id FROM timer WHERE state = "
     "'pending' AND subject = %(subject)s FOR UPDATE SKIP LOCKED) RETURNING id",
     TRANSACTION[2], TRANSACTION[3],
-    TRANSACTION[4].replace("'post', '', '{}'", "'post', %(subject)s, %(card)s"),
+    TRANSACTION[4].replace("'post', '', '{}'", "'post', %(receipt_key)s, %(receipt)s"),
+    TRANSACTION[4].replace("'post', '', '{}'", "'post', %(assign_key)s, %(assign)s"),
     "INSERT INTO timer (workspace_id, kind, subject, request_id, due_at, payload, state, "
-    "attempts, last_error, created_at) VALUES (%(ws)s, 'assign.remind', %(subject)s, %(r)s, "
-    "%(due)s, '{}', 'pending', 0, '', now())",
+    "attempts, last_error, created_at) VALUES (%(ws)s, 'receipt.remind', %(receipt_key)s, "
+    "%(r)s, %(due)s, '{}', 'pending', 0, '', now())",
 ]
 # the delivery of those rows, in runs like the bot's worker: one claim, the posts, one finish
 CLAIM = ("UPDATE outbox_message SET state = 'sending', lease_owner = 'minimal', lease_until = "
@@ -92,9 +94,9 @@ def card(r: int, state: str) -> dict[str, Any]:
 def role_minimal(port: int, conninfo: str, schema: str, api_url: str = "") -> None:
     """PostgreSQL through psycopg (10 connections), or SQLite through aiosqlite (the bot's
     driver; one connection, `BEGIN IMMEDIATE`) when `conninfo` is a file path. With `api_url`
-    (`click_cpu.py`'s "same work by hand"), also the rest of the bot's work, hand-written: its other statements and a
-    real card in the outbox row, the two follow-up calls (chat.update of the clicked card and
-    the clicker's confirmation through `response_url`) and the outbox row's delivery in runs."""
+    (`click_cpu.py`'s "same work by hand"), also the rest of the bot's work, hand-written: its
+    other statements (`SAME_WORK`), the two follow-up calls (chat.update of the clicked card and
+    the clicker's confirmation through `response_url`) and the outbox rows' delivery in runs."""
     import aiohttp
     from starlette.applications import Starlette
     from starlette.background import BackgroundTask
@@ -178,7 +180,9 @@ def role_minimal(port: int, conninfo: str, schema: str, api_url: str = "") -> No
         payload = json.loads(parse_qs(body.decode())["payload"][0])
         r = int(json.loads(payload["actions"][0]["value"])["r"])
         args = {"event": payload["trigger_id"], "channel": payload["channel"]["id"], "r": r,
-                "subject": f"request:{r}", "card": json.dumps(card(r, "待指派")),
+                "subject": f"request:{r}", "receipt_key": f"receipt:{r}",
+                "receipt": json.dumps(card(r, "待确认接收")), "assign_key": f"assign:{r}",
+                "assign": json.dumps(card(r, "待指派")),
                 "due": datetime.now(timezone.utc) + timedelta(days=1)}
         if not await commit(args) or not api_url:
             return Response(status_code=200)
