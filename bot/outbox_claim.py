@@ -33,7 +33,7 @@ from sqlalchemy import Integer, and_, bindparam, or_, text, union_all, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 
-from bot.outbox_store import OPEN, SENDING, real_now, rehead
+from bot.outbox_store import OPEN, SENDING, chat_is, of_chat, real_now, rehead
 from storage.db import Database, UnitOfWork
 from storage.tables import MessageRef, OutboxChat, OutboxMessage, Workspace
 
@@ -151,9 +151,7 @@ def _followers_of(count: int) -> Any:
 
 @functools.cache
 def _unheading() -> Any:
-    h = OutboxChat
-    return update(h).where(h.workspace_id == bindparam("of_ws"), h.platform == bindparam("of_platform"),
-                           h.conversation == bindparam("of_conv")).values(due_at=None)
+    return update(OutboxChat).where(chat_is()).values(due_at=None)
 
 
 @functools.cache
@@ -240,8 +238,7 @@ async def claim(db: Database, *, now: datetime, limit: int, lease_seconds: float
                 rows.append(row)
                 heads.append(head)
         if heads:  # being sent: the lease on the row speaks for it now
-            await uow.execute(_unheading(), [{"of_ws": h.workspace_id, "of_platform": h.platform,
-                                              "of_conv": h.conversation} for h in heads])
+            await uow.execute(_unheading(), [of_chat(h) for h in heads])
             for head in heads:
                 set_committed_value(head, "due_at", None)
         live = []

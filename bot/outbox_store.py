@@ -52,41 +52,49 @@ class Outcome:
     payload: dict[str, Any] | None = None
 
 
-def _held(ids: Iterable[int], owner: str) -> Any:
-    o = OutboxMessage
-    return and_(o.id.in_(sorted(ids)), o.state == SENDING,
-                o.lease_owner == owner)
-
-
 # The statements every run's finish executes, built once with bound parameters (issue 15:
 # building one afresh cost more CPU than its round trip). Parameter names differ from the
 # columns': an UPDATE's SET takes a column's name for its own.
 
-def _of_chat(row: OutboxMessage) -> dict[str, str]:
+def of_chat(row: OutboxMessage | OutboxChat) -> dict[str, str]:
+    """The parameters of `chat_is()` for a row's (or a chat's) conversation."""
     return {"of_ws": row.workspace_id, "of_platform": row.platform, "of_conv": row.conversation}
+
+
+def chat_is() -> Any:
+    h = OutboxChat
+    return and_(h.workspace_id == bindparam("of_ws"), h.platform == bindparam("of_platform"),
+                h.conversation == bindparam("of_conv"))
+
+
+def _held() -> Any:
+    """Rows of `:of_ids` that this worker (`:of_owner`) still holds."""
+    o = OutboxMessage
+    return and_(o.id.in_(bindparam("of_ids", expanding=True)), o.state == SENDING,
+                o.lease_owner == bindparam("of_owner"))
 
 
 @functools.cache
 def _holding(postgres: bool) -> Any:
-    """The ids of `:of_ids` this worker (`:of_owner`) still holds, locked on PostgreSQL."""
-    o = OutboxMessage
-    stmt = select(o.id).where(o.id.in_(bindparam("of_ids", expanding=True)), o.state == SENDING,
-                              o.lease_owner == bindparam("of_owner"))
+    stmt = select(OutboxMessage.id).where(_held())
     return stmt.with_for_update() if postgres else stmt
+
+
+@functools.cache
+def _renewing() -> Any:
+    return update(OutboxMessage).where(_held()).values(lease_until=bindparam("to_until"))
 
 
 @functools.cache
 def _reheading(postgres: bool) -> tuple[Any, Any, Any]:
     """`rehead`'s three statements: lock the chat row, find its first open row, move the head."""
     h, o = OutboxChat, OutboxMessage
-    chat = and_(h.workspace_id == bindparam("of_ws"), h.platform == bindparam("of_platform"),
-                h.conversation == bindparam("of_conv"))
-    lock = select(h.head_id).where(chat)
+    lock = select(h.head_id).where(chat_is())
     first_open = (select(o.id, o.state, o.next_attempt_at)
                   .where(o.workspace_id == bindparam("of_ws"), o.platform == bindparam("of_platform"),
                          o.conversation == bindparam("of_conv"), o.state.in_(OPEN))
                   .order_by(o.id).limit(1))
-    move = update(h).where(chat).values(head_id=bindparam("to_head"), due_at=bindparam("to_due"))
+    move = update(h).where(chat_is()).values(head_id=bindparam("to_head"), due_at=bindparam("to_due"))
     return (lock.with_for_update() if postgres else lock), first_open, move
 
 
@@ -96,7 +104,7 @@ async def rehead(uow: UnitOfWork, row: OutboxMessage) -> None:
     row to this chat right now either committed before (its row is seen here) or links its row
     after (it finds no head)."""
     lock, first_open, move = _reheading(uow.is_postgres)
-    chat = _of_chat(row)
+    chat = of_chat(row)
     await uow.execute(lock, chat)
     nxt = (await uow.execute(first_open, chat)).first()
     due = nxt.next_attempt_at if nxt is not None and nxt.state == "pending" else None
@@ -179,8 +187,9 @@ async def renew(db: Database, *, row_ids: Iterable[int], owner: str,
                 lease_seconds: float) -> int:
     """Extend the lease of a run's rows; how many this worker still holds (fewer: taken over)."""
     async with db.uow() as uow:
-        done = await uow.execute(update(OutboxMessage).where(_held(row_ids, owner)).values(
-            lease_until=real_now() + timedelta(seconds=lease_seconds)))
+        done = await uow.execute(_renewing(), {
+            "of_ids": sorted(row_ids), "of_owner": owner,
+            "to_until": real_now() + timedelta(seconds=lease_seconds)})
     return done.rowcount or 0
 
 

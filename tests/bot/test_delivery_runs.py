@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from adapters.base import DeliveryResult, Outbound
 from bot.outbox_claim import claim
+from bot.outbox_store import real_now, renew
 from storage.tables import MessageRef
 from fake_platform import FakePlatform
 from test_delivery import T0, drive, outbox, seed, worker_for
@@ -75,6 +76,24 @@ async def test_a_dead_workers_run_is_taken_over_through_its_head_in_order(db):
     await worker_for(db, VirtualClock(T0), platform).drain()
     assert platform.by_chat() == {"A": ["a0", "a1", "a2"]}
     assert {r.state for r in await outbox(db)} == {"sent"}
+
+
+async def test_only_the_worker_holding_a_run_can_renew_its_lease(db):
+    """A worker that lost its run (its lease ran out and another took it) must not keep the
+    rows: its renewal reaches none of them, the holder's reaches all."""
+    await seed(db, [("A", "post", "", f"a{i}") for i in range(3)])
+    held = await claim(db, now=T0, limit=10, lease_seconds=0.01, owner="w1",
+                       platforms={"fake"}, run_size={"fake": 8})
+    ids = [c.row.id for run in held.runs for c in run]
+    await asyncio.sleep(0.05)
+    taken = await claim(db, now=T0, limit=10, lease_seconds=30, owner="w2",
+                        platforms={"fake"}, run_size={"fake": 8})
+    assert [c.row.id for run in taken.runs for c in run] == ids
+    assert await renew(db, row_ids=ids, owner="w1", lease_seconds=60) == 0
+    assert await renew(db, row_ids=ids, owner="w2", lease_seconds=60) == 3
+    rows = await outbox(db)
+    assert {r.lease_owner for r in rows} == {"w2"}
+    assert all(r.lease_until > real_now() + timedelta(seconds=45) for r in rows)
 
 
 class Watching:
