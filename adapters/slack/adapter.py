@@ -65,15 +65,15 @@ class SlackAdapter:
         self.core = core
         self.t = translator("slack", settings.locale)
         # inline follow-ups answer a person now: one short 429 wait and one reconnect are worth it
+        web_log = _sdk_logger("slack_sdk.web.async_base_client")
         self.client = AsyncWebClient(
             token=settings.bot_token, base_url=settings.api_url, timeout=timeout,
             retry_handlers=[AsyncConnectionErrorRetryHandler(),
-                            AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
-            logger=_sdk_logger("slack_sdk.web.async_base_client"))
+                            AsyncRateLimitErrorRetryHandler(max_retry_count=1)], logger=web_log)
         # the outbox worker paces and retries itself: this client never retries on its own
         self.outbound_client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url,
-                                              timeout=timeout, retry_handlers=[],
-                                              logger=self.client._logger)
+                                              timeout=timeout, retry_handlers=[], logger=web_log)
+        self._hook_log = _sdk_logger("slack_sdk.webhook.async_client")
         secret = settings.signing_secret
         # `endpoint` verifies every HTTP request's signature before bolt sees it (bolt would
         # only verify it again); Socket Mode needs none (the WebSocket is authenticated)
@@ -254,8 +254,7 @@ class SlackAdapter:
         try:
             if call.url:
                 webhook = AsyncWebhookClient(call.url, session=self._ensure_session(),
-                                             timeout=self.client.timeout,
-                                             logger=_sdk_logger("slack_sdk.webhook.async_client"))
+                                             timeout=self.client.timeout, logger=self._hook_log)
                 response = await webhook.send_dict(call.args)
                 if response.status_code >= 400:
                     log.warning("slack: response_url answered %s: %s", response.status_code,

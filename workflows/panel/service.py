@@ -5,7 +5,6 @@ Under `unanimous` the last vote records the verdict (R20) in the initiator's nam
 Unvoted heads are reminded once after 24 hours."""
 from __future__ import annotations
 
-
 from sqlmodel import col, select
 
 from storage.tables import Delivery, Timer, Vote
